@@ -1,0 +1,8 @@
+# Source me: puts this checkout's venv, collection and podman settings in the environment.
+# shellcheck shell=bash
+_edgeops_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export PATH="$_edgeops_root/.venv/bin:$PATH"
+export ANSIBLE_COLLECTIONS_PATH="$_edgeops_root/.cache/collections"
+export CONTAINERS_CONF="$_edgeops_root/lab/containers.conf"
+export ANSIBLE_CONFIG="$_edgeops_root/ansible.cfg"
+unset _edgeops_root
