@@ -3,6 +3,6 @@
 _edgeops_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export PATH="$_edgeops_root/.venv/bin:$PATH"
 export ANSIBLE_COLLECTIONS_PATH="$_edgeops_root/.cache/collections"
-export CONTAINERS_CONF="$_edgeops_root/lab/containers.conf"
+export CONTAINERS_CONF="$_edgeops_root/edgeops/lab/data/containers.conf"
 export ANSIBLE_CONFIG="$_edgeops_root/ansible.cfg"
 unset _edgeops_root

@@ -1,0 +1,1 @@
+"""The local lab: the reference topology as podman containers with systemd."""

@@ -1,0 +1,255 @@
+"""Bring the lab up, report on it and take it down.
+
+State that outlives a command (which loop device backs which host's etcd
+disk) is kept in ``<state dir>/state.json``; the backing files live beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from edgeops.errors import EdgeopsError
+from edgeops.lab import podman as pm
+from edgeops.lab.image import INIT, RECIPE_LABEL, ImageRecipe, check_distro, ensure_image
+from edgeops.lab.topology import ETCD_DISK_SIZE, NETWORK, REFERENCE, SUBNET, LabHost
+
+LAB_LABEL = "io.edgeops.lab"
+DEFAULT_STATE_DIR = Path("/var/lib/edgeops/lab")
+
+
+@dataclass(frozen=True)
+class LabConfig:
+    """Everything a lab command needs, in one typed value."""
+
+    distro: str = "bookworm"
+    state_dir: Path = DEFAULT_STATE_DIR
+    inventory_dir: Path = Path("inventory/lab")
+    hosts: tuple[LabHost, ...] = REFERENCE
+    boot_timeout: float = 90.0
+
+
+@dataclass(frozen=True)
+class HostStatus:
+    """What ``lab status`` reports for one host."""
+
+    name: str
+    state: str  # running / exited / absent / ...
+    systemd: str  # running / degraded / starting / -
+    address: str
+    image: str
+    etcd_disk: str
+
+
+def _say(msg: str) -> None:
+    print(f"lab: {msg}", file=sys.stderr, flush=True)
+
+
+class Lab:
+    """The lab on this machine."""
+
+    def __init__(self, config: LabConfig, podman: pm.Podman | None = None) -> None:
+        self.config = config
+        self.podman = podman or pm.Podman()
+
+    # -- state -----------------------------------------------------------------
+    @property
+    def _state_file(self) -> Path:
+        return self.config.state_dir / "state.json"
+
+    def _backing_file(self, host: LabHost) -> Path:
+        return self.config.state_dir / f"{host.name}-etcd-disk.img"
+
+    def _load_state(self) -> dict[str, Any]:
+        try:
+            data: dict[str, Any] = json.loads(self._state_file.read_text(encoding="utf-8"))
+            return data
+        except FileNotFoundError:
+            return {}
+
+    def _save_state(self, state: dict[str, Any]) -> None:
+        self.config.state_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self._state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        tmp.replace(self._state_file)
+
+    # -- up --------------------------------------------------------------------
+    def up(self) -> list[str]:
+        """Create or start every host; return a line per action taken (empty: nothing to do)."""
+        check_distro(self.config.distro)
+        self.podman.ensure_usable()
+        actions: list[str] = []
+        image, built = ensure_image(self.config.distro, self.podman)
+        if built:
+            actions.append(f"built image {image}")
+        if not self.podman.network_exists(NETWORK):
+            self.podman("network", "create", "--subnet", SUBNET, NETWORK)
+            actions.append(f"created network {NETWORK} ({SUBNET})")
+        state = self._load_state()
+        disks: dict[str, str] = state.setdefault("etcd_disks", {})
+        for host in self.config.hosts:
+            device = self._ensure_disk(host, actions) if host.etcd_disk else None
+            if device:
+                disks[host.name] = device
+            actions.extend(self._ensure_container(host, image, device))
+        state["distro"] = self.config.distro
+        self._save_state(state)
+        self._wait_booted()
+        if self._write_inventory(disks):
+            actions.append(f"wrote {self.config.inventory_dir / 'hosts.yml'}")
+        return actions
+
+    def _ensure_disk(self, host: LabHost, actions: list[str]) -> str:
+        backing = self._backing_file(host)
+        if not backing.exists():
+            backing.parent.mkdir(parents=True, exist_ok=True)
+            with backing.open("wb") as fh:
+                fh.truncate(ETCD_DISK_SIZE)
+            actions.append(f"created sparse etcd disk {backing}")
+        device = pm.losetup_find(backing)
+        if device is None:
+            device = pm.losetup_attach(backing)
+            actions.append(f"attached {backing.name} to {device}")
+        return device
+
+    def _ensure_container(self, host: LabHost, image: str, device: str | None) -> list[str]:
+        info = self.podman.container(host.name)
+        if info is not None:
+            if info.get("Config", {}).get("Labels", {}).get(LAB_LABEL) != "1":
+                raise EdgeopsError(
+                    f"a container named {host.name} exists and is not part of the lab",
+                    hint=f"remove or rename it (podman rm -f {host.name}) and run 'edgeops lab up' again",
+                )
+            if info["State"]["Running"]:
+                if info.get("Image") != self.podman.image_id(image):
+                    _say(f"{host.name} runs an older image; 'edgeops lab down' then 'up' to rebuild it")
+                return []
+            self.podman("start", host.name)
+            return [f"started {host.name}"]
+        args = [
+            "run", "--detach", "--name", host.name, "--hostname", host.name,
+            "--network", NETWORK, "--ip", host.address,
+            "--privileged", "--systemd=always",
+            "--label", f"{LAB_LABEL}=1",
+            "--label", f"{RECIPE_LABEL}={ImageRecipe(self.config.distro).digest}",
+        ]
+        if device:
+            args += ["--device", device]
+        self.podman(*args, image, INIT)
+        return [f"created {host.name} ({host.address})"]
+
+    def _wait_booted(self) -> None:
+        deadline = time.monotonic() + self.config.boot_timeout
+        pending = [h.name for h in self.config.hosts]
+        while pending:
+            pending = [n for n in pending if self._systemd_state(n) not in ("running", "degraded")]
+            if not pending:
+                return
+            if time.monotonic() > deadline:
+                raise EdgeopsError(
+                    f"systemd did not finish booting in {', '.join(pending)} "
+                    f"within {self.config.boot_timeout:.0f}s",
+                    hint=f"look at: podman logs {pending[0]}",
+                )
+            time.sleep(1)
+
+    def _systemd_state(self, name: str) -> str:
+        proc = self.podman("exec", name, "systemctl", "is-system-running", check=False)
+        return proc.stdout.strip() or "-"
+
+    def _write_inventory(self, disks: dict[str, str]) -> bool:
+        """Write inventory/lab/hosts.yml; return True when its content changed."""
+        groups: dict[str, dict[str, Any]] = {}
+        for host in self.config.hosts:
+            hv: dict[str, Any] = {
+                "edgeops_lab_address": host.address,
+                "edgeops_lab_memory_mb": host.memory_mb,
+                **host.hostvars,
+            }
+            if host.name in disks:
+                hv["etcd_storage_device"] = disks[host.name]
+            for group in host.groups:
+                groups.setdefault(group, {"hosts": {}})["hosts"][host.name] = hv
+        inventory = {
+            "all": {
+                "vars": {
+                    "ansible_connection": "containers.podman.podman",
+                    "ansible_python_interpreter": "/usr/bin/python3",
+                },
+                "children": {
+                    "k8s_cluster": {
+                        "children": {g: groups.pop(g) for g in ("k8s_master", "k8s_worker") if g in groups},
+                    },
+                    **groups,
+                },
+            }
+        }
+        text = (
+            "# Written by `edgeops lab up`: the reference topology on this machine.\n"
+            "# Do not edit; group_vars/ and host_vars/ beside it are yours.\n"
+            + yaml.safe_dump(inventory, sort_keys=False, default_flow_style=False)
+        )
+        path = self.config.inventory_dir / "hosts.yml"
+        if path.exists() and path.read_text(encoding="utf-8") == text:
+            return False
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return True
+
+    # -- status ----------------------------------------------------------------
+    def status(self) -> list[HostStatus]:
+        """One HostStatus per topology host."""
+        self.podman.ensure_usable()
+        disks = self._load_state().get("etcd_disks", {})
+        rows = []
+        for host in self.config.hosts:
+            info = self.podman.container(host.name)
+            if info is None:
+                rows.append(HostStatus(host.name, "absent", "-", host.address, "-", disks.get(host.name, "-")))
+                continue
+            running = bool(info["State"]["Running"])
+            rows.append(
+                HostStatus(
+                    name=host.name,
+                    state=str(info["State"]["Status"]),
+                    systemd=self._systemd_state(host.name) if running else "-",
+                    address=host.address,
+                    image=str(info.get("ImageName") or info.get("Image", "-")),
+                    etcd_disk=disks.get(host.name, "-"),
+                )
+            )
+        return rows
+
+    # -- down ------------------------------------------------------------------
+    def down(self) -> list[str]:
+        """Remove containers, the network, loop devices and backing files."""
+        self.podman.ensure_usable()
+        actions: list[str] = []
+        for name in self.podman.containers_with_label(f"{LAB_LABEL}=1"):
+            self.podman("rm", "--force", "--time", "5", name)
+            actions.append(f"removed {name}")
+        if self.podman.network_exists(NETWORK):
+            self.podman("network", "rm", "--force", NETWORK)
+            actions.append(f"removed network {NETWORK}")
+        for host in self.config.hosts:
+            backing = self._backing_file(host)
+            device = pm.losetup_find(backing) if backing.exists() else None
+            if device:
+                pm.losetup_detach(device)
+                actions.append(f"detached {device}")
+            if backing.exists():
+                backing.unlink()
+                actions.append(f"deleted {backing}")
+        if self._state_file.exists():
+            self._state_file.unlink()
+        inv = self.config.inventory_dir / "hosts.yml"
+        if inv.exists():
+            inv.unlink()
+            actions.append(f"deleted {inv}")
+        return actions
