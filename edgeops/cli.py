@@ -20,9 +20,7 @@ from edgeops.errors import EdgeopsError, UsageError
 from edgeops.rc import RC
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMAND_MODULES: tuple[str, ...] = (
-    "edgeops.commands.lab",
-)
+COMMAND_MODULES: tuple[str, ...] = ("edgeops.commands.lab",)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -81,6 +79,6 @@ def run() -> int:
     except BrokenPipeError:
         # stdout closed early (e.g. `edgeops drift --format json | head`).
         try:
-            sys.stdout = None  # type: ignore[assignment]
+            sys.stdout = None
         finally:
             return int(RC.OK)  # noqa: B012

@@ -32,6 +32,8 @@ def make_console(stream: TextIO | None = None) -> Console:
         force_terminal=True if wanted else None,
         highlight=False,
         soft_wrap=True,
+        # Not a terminal (CI logs, pipes): don't squeeze tables into 80 columns.
+        width=None if stream.isatty() else 200,
     )
 
 

@@ -18,16 +18,25 @@ from edgeops.rc import RC
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``lab`` and its subcommands."""
-    lab = sub.add_parser("lab", help="the local lab: reference topology as podman containers",
-                         description=__doc__)
+    lab = sub.add_parser(
+        "lab", help="the local lab: reference topology as podman containers", description=__doc__
+    )
     lab_sub = lab.add_subparsers(dest="lab_command", metavar="ACTION", parser_class=type(lab))
     lab_sub.required = True
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR,
-                       help=f"where loop-device backing files and state live (default {DEFAULT_STATE_DIR})")
-        p.add_argument("--inventory-dir", type=Path, default=Path("inventory/lab"),
-                       help="where to write the lab inventory (default inventory/lab)")
+        p.add_argument(
+            "--state-dir",
+            type=Path,
+            default=DEFAULT_STATE_DIR,
+            help=f"where loop-device backing files and state live (default {DEFAULT_STATE_DIR})",
+        )
+        p.add_argument(
+            "--inventory-dir",
+            type=Path,
+            default=Path("inventory/lab"),
+            help="where to write the lab inventory (default inventory/lab)",
+        )
 
     up = lab_sub.add_parser("up", help="build the image if needed, start the five hosts")
     # No argparse `choices`: check_distro gives the one-line error the CLI promises.

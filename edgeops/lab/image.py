@@ -36,9 +36,7 @@ def recipe_dir() -> Path:
 def check_distro(distro: str) -> str:
     """Return ``distro`` or raise a usage error naming the accepted values."""
     if distro not in DISTROS:
-        raise UsageError(
-            f"unknown distro {distro!r}: accepted values are {', '.join(DISTROS)}"
-        )
+        raise UsageError(f"unknown distro {distro!r}: accepted values are {', '.join(DISTROS)}")
     return distro
 
 
@@ -81,11 +79,14 @@ def ensure_image(distro: str, podman: Podman, *, force: bool = False) -> tuple[s
     if not force and podman.image_label(recipe.name, RECIPE_LABEL) == recipe.digest:
         return recipe.name, False
     if shutil.which("debootstrap") is None:
-        raise EdgeopsError("debootstrap is not installed",
-                           hint="install it with: apt-get install debootstrap")
+        raise EdgeopsError(
+            "debootstrap is not installed", hint="install it with: apt-get install debootstrap"
+        )
     if os.geteuid() != 0:
-        raise EdgeopsError("building the lab image needs root (debootstrap, podman import)",
-                           hint="run as root, or build once with: sudo edgeops lab image")
+        raise EdgeopsError(
+            "building the lab image needs root (debootstrap, podman import)",
+            hint="run as root, or build once with: sudo edgeops lab image",
+        )
     _step(f"building {recipe.name} (recipe {recipe.digest}) with debootstrap; takes a few minutes")
     mirror = os.environ.get("EDGEOPS_DEBIAN_MIRROR", DEFAULT_MIRROR)
     workdir = Path(tempfile.mkdtemp(prefix=f"edgeops-image-{distro}-", dir="/var/tmp"))
@@ -93,9 +94,18 @@ def ensure_image(distro: str, podman: Podman, *, force: bool = False) -> tuple[s
     try:
         env = {**os.environ, "LANG": "C", "LC_ALL": "C", "DEBIAN_FRONTEND": "noninteractive"}
         proc = subprocess.run(
-            ["debootstrap", "--variant=minbase", "--include=" + ",".join(packages()),
-             distro, str(rootfs), mirror],
-            capture_output=True, text=True, env=env, check=False,
+            [
+                "debootstrap",
+                "--variant=minbase",
+                "--include=" + ",".join(packages()),
+                distro,
+                str(rootfs),
+                mirror,
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
         )
         if proc.returncode != 0:
             tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-5:])
@@ -107,22 +117,38 @@ def ensure_image(distro: str, podman: Podman, *, force: bool = False) -> tuple[s
             shutil.copy2(recipe_dir() / name, rootfs / "usr/local/sbin" / name)
         (rootfs / "usr/local/sbin/edgeops-init").chmod(0o755)
         (rootfs / "usr/local/sbin/customize.sh").chmod(0o755)
-        proc = subprocess.run(["chroot", str(rootfs), "/usr/local/sbin/customize.sh"],
-                              capture_output=True, text=True, env=env, check=False)
+        proc = subprocess.run(
+            ["chroot", str(rootfs), "/usr/local/sbin/customize.sh"],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
         if proc.returncode != 0:
             raise EdgeopsError(f"customising the {distro} image failed: {proc.stderr.strip()}")
         (rootfs / "usr/local/sbin/customize.sh").unlink()
         _step(f"importing {recipe.name}")
-        tar = subprocess.Popen(["tar", "-C", str(rootfs), "--numeric-owner", "-c", "."],
-                               stdout=subprocess.PIPE)
+        tar = subprocess.Popen(
+            ["tar", "-C", str(rootfs), "--numeric-owner", "-c", "."], stdout=subprocess.PIPE
+        )
         imp = subprocess.run(
-            [podman.executable, "import",
-             "--change", f'CMD ["{INIT}"]',
-             "--change", "STOPSIGNAL SIGRTMIN+3",
-             "--change", f"LABEL {RECIPE_LABEL}={recipe.digest}",
-             "--change", f"LABEL io.edgeops.distro={distro}",
-             "-", recipe.name],
-            stdin=tar.stdout, capture_output=True, text=True,
+            [
+                podman.executable,
+                "import",
+                "--change",
+                f'CMD ["{INIT}"]',
+                "--change",
+                "STOPSIGNAL SIGRTMIN+3",
+                "--change",
+                f"LABEL {RECIPE_LABEL}={recipe.digest}",
+                "--change",
+                f"LABEL io.edgeops.distro={distro}",
+                "-",
+                recipe.name,
+            ],
+            stdin=tar.stdout,
+            capture_output=True,
+            text=True,
             env=podman_env(),
             check=False,
         )

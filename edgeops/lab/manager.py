@@ -6,6 +6,7 @@ disk) is kept in ``<state dir>/state.json``; the backing files live beside it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 import time
@@ -22,6 +23,9 @@ from edgeops.lab.topology import ETCD_DISK_SIZE, NETWORK, REFERENCE, SUBNET, Lab
 
 LAB_LABEL = "io.edgeops.lab"
 DEFAULT_STATE_DIR = Path("/var/lib/edgeops/lab")
+STANDIN_DEST = "/usr/local/lib/edgeops-standin"
+#: tests/standin/ of the checkout this package runs from, if any.
+CHECKOUT_STANDINS = Path(__file__).resolve().parents[2] / "tests" / "standin"
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,7 @@ class LabConfig:
     inventory_dir: Path = Path("inventory/lab")
     hosts: tuple[LabHost, ...] = REFERENCE
     boot_timeout: float = 90.0
+    standin_dir: Path | None = CHECKOUT_STANDINS
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,7 @@ class Lab:
         state["distro"] = self.config.distro
         self._save_state(state)
         self._wait_booted()
+        actions.extend(self._install_standins())
         if self._write_inventory(disks):
             actions.append(f"wrote {self.config.inventory_dir / 'hosts.yml'}")
         return actions
@@ -133,11 +139,22 @@ class Lab:
             self.podman("start", host.name)
             return [f"started {host.name}"]
         args = [
-            "run", "--detach", "--name", host.name, "--hostname", host.name,
-            "--network", NETWORK, "--ip", host.address,
-            "--privileged", "--systemd=always",
-            "--label", f"{LAB_LABEL}=1",
-            "--label", f"{RECIPE_LABEL}={ImageRecipe(self.config.distro).digest}",
+            "run",
+            "--detach",
+            "--name",
+            host.name,
+            "--hostname",
+            host.name,
+            "--network",
+            NETWORK,
+            "--ip",
+            host.address,
+            "--privileged",
+            "--systemd=always",
+            "--label",
+            f"{LAB_LABEL}=1",
+            "--label",
+            f"{RECIPE_LABEL}={ImageRecipe(self.config.distro).digest}",
         ]
         if device:
             args += ["--device", device]
@@ -158,6 +175,51 @@ class Lab:
                     hint=f"look at: podman logs {pending[0]}",
                 )
             time.sleep(1)
+
+    def _install_standins(self) -> list[str]:
+        """Copy the kubeadm/kubelet/kubectl stand-ins into the Kubernetes hosts.
+
+        Real kubeadm and kubelet binaries cannot be downloaded here, so the lab's
+        Kubernetes nodes get the stand-ins from ``tests/standin/`` (they validate
+        what they are given like the real ones and say they are stand-ins).
+        Only when running from a checkout that has them; copied when they differ.
+        """
+        src = self.config.standin_dir
+        if src is None or not src.is_dir():
+            return []
+        files = sorted(
+            (p for p in src.rglob("*") if p.is_file() and "__pycache__" not in p.parts),
+            key=lambda p: str(p.relative_to(src)),  # the order `sort` gives in the container
+        )
+        local = "\n".join(
+            f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {STANDIN_DEST}/{p.relative_to(src)}"
+            for p in files
+        )
+        actions = []
+        for host in self.config.hosts:
+            if not any(g.startswith("k8s_") for g in host.groups):
+                continue
+            remote = self.podman(
+                "exec",
+                host.name,
+                "sh",
+                "-c",
+                f"cd / && find {STANDIN_DEST} -type f ! -path '*__pycache__*' | sort | xargs -r sha256sum",
+                check=False,
+            ).stdout.strip()
+            if remote == local:
+                continue
+            self.podman("exec", host.name, "rm", "-rf", STANDIN_DEST)
+            self.podman("cp", f"{src}/.", f"{host.name}:{STANDIN_DEST}")
+            links = " ".join(
+                f"ln -sfn {STANDIN_DEST}/{p.name} /usr/local/bin/{p.name};"
+                for p in files
+                if p.parent == src and p.stat().st_mode & 0o111
+            )
+            if links:
+                self.podman("exec", host.name, "sh", "-c", links)
+            actions.append(f"installed the kubeadm stand-ins on {host.name}")
+        return actions
 
     def _systemd_state(self, name: str) -> str:
         proc = self.podman("exec", name, "systemctl", "is-system-running", check=False)
@@ -211,7 +273,9 @@ class Lab:
         for host in self.config.hosts:
             info = self.podman.container(host.name)
             if info is None:
-                rows.append(HostStatus(host.name, "absent", "-", host.address, "-", disks.get(host.name, "-")))
+                rows.append(
+                    HostStatus(host.name, "absent", "-", host.address, "-", disks.get(host.name, "-"))
+                )
                 continue
             running = bool(info["State"]["Running"])
             rows.append(

@@ -51,8 +51,7 @@ def _run(
     if check and proc.returncode != 0:
         cause = (proc.stderr or proc.stdout).strip().splitlines()
         raise EdgeopsError(
-            f"{' '.join(argv[:3])} failed (rc={proc.returncode}): "
-            f"{cause[-1] if cause else 'no output'}"
+            f"{' '.join(argv[:3])} failed (rc={proc.returncode}): {cause[-1] if cause else 'no output'}"
         )
     return proc
 
@@ -69,8 +68,7 @@ class Podman:
     def ensure_usable(self) -> None:
         """Fail with a clear message when podman is missing or cannot run containers."""
         if shutil.which(self.executable) is None:
-            raise EdgeopsError(f"podman is not installed (no '{self.executable}' on PATH)",
-                               hint=INSTALL_HINT)
+            raise EdgeopsError(f"podman is not installed (no '{self.executable}' on PATH)", hint=INSTALL_HINT)
         proc = self("info", "--format", "{{.Host.OCIRuntime.Name}}", check=False)
         if proc.returncode != 0:
             cause = (proc.stderr or proc.stdout).strip().splitlines()
@@ -79,8 +77,10 @@ class Podman:
                 hint=f"check 'podman info' with CONTAINERS_CONF={containers_conf()}; {INSTALL_HINT}",
             )
         if shutil.which("runc") is None:
-            raise EdgeopsError("runc is not installed (the lab's containers.conf uses it)",
-                               hint="install it with: apt-get install runc")
+            raise EdgeopsError(
+                "runc is not installed (the lab's containers.conf uses it)",
+                hint="install it with: apt-get install runc",
+            )
 
     def image_label(self, image: str, label: str) -> str | None:
         """The value of ``label`` on ``image``, or None when the image does not exist."""
@@ -115,8 +115,7 @@ class Podman:
 
 def losetup_find(backing: Path) -> str | None:
     """The loop device attached to ``backing``, or None."""
-    proc = _run(["losetup", "--associated", str(backing), "--noheadings", "--output", "NAME"],
-                check=False)
+    proc = _run(["losetup", "--associated", str(backing), "--noheadings", "--output", "NAME"], check=False)
     names = proc.stdout.split()
     return names[0] if proc.returncode == 0 and names else None
 
