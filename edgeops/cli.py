@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -77,8 +78,8 @@ def run() -> int:
         print("Interrupted.", file=sys.stderr)
         return int(RC.INTERRUPTED)
     except BrokenPipeError:
-        # stdout closed early (e.g. `edgeops drift --format json | head`).
-        try:
-            sys.stdout = None
-        finally:
-            return int(RC.OK)  # noqa: B012
+        # stdout closed early (e.g. `edgeops drift --format json | head`):
+        # point it at /dev/null so the interpreter's final flush stays quiet.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return int(RC.OK)

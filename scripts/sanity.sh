@@ -24,6 +24,9 @@ rm -rf "$work"
 mkdir -p "$dest"
 git ls-files -z --cached --others --exclude-standard | grep -zv '^\.cache/' \
   | xargs -0 -I{} cp --parents -P {} "$dest/" 2>/dev/null || true
+# Only what the collection ships (galaxy.yml build_ignore) plus its unit tests.
+( cd "$dest" && rm -rf edgeops bench scripts lab molecule .config extensions/gitlab-ci \
+    pyproject.toml ansible.cfg CONTRIBUTING.md tests/e2e tests/standin )
 # ansible-test lists files with git when it finds a repository: give it one.
 ( cd "$dest" && git init -q && git add -A >/dev/null 2>&1 && \
   git -c user.name=sanity -c user.email=sanity@localhost commit -qm sanity >/dev/null )

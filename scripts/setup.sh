@@ -9,7 +9,7 @@ root=$PWD
 apt_packages=(
   podman runc netavark aardvark-dns conmon uidmap slirp4netns
   debootstrap fio sysbench e2fsprogs xfsprogs util-linux
-  python3-venv git
+  python3-venv git shellcheck
 )
 missing=()
 for p in "${apt_packages[@]}"; do

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls exactly this).
+#
+#   unit (pytest) -> lint (ansible-lint, production profile) -> sanity
+#   (ansible-test) -> lab images -> molecule scenarios (each line of each
+#   scenario's `matrix`) -> end-to-end on the lab (edgeops demo & co.)
+#
+# Every stage runs even when an earlier one failed, so one run shows all
+# problems; the exit code is non-zero when any stage failed.  The host's
+# global sysctls are recorded first and compared at the end: tests must not
+# change the machine they run on.
+#
+# Options (environment): EDGEOPS_TEST_STAGES="unit lint sanity images molecule e2e"
+# to run a subset; EDGEOPS_MOLECULE_SCENARIOS="sysctl_tuning ..." to pick scenarios.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+
+bash scripts/setup.sh || { echo "setup failed" >&2; exit 1; }
+# shellcheck source=scripts/env.sh
+. scripts/env.sh
+export PY_COLORS=0 ANSIBLE_FORCE_COLOR=0 ANSIBLE_NOCOLOR=1 NO_COLOR=1
+
+stages=${EDGEOPS_TEST_STAGES:-unit lint sanity images molecule e2e}
+results=()
+failed=0
+passed=0
+suite_start=$SECONDS
+
+banner() { printf '\n==== %s ====\n' "$*"; }
+run_step() {  # run_step NAME COMMAND...
+  local name=$1; shift
+  local t0=$SECONDS rc
+  banner "$name"
+  "$@"; rc=$?
+  local dt=$((SECONDS - t0))
+  if ((rc == 0)); then
+    results+=("PASS  ${dt}s  $name"); passed=$((passed + 1))
+  else
+    results+=("FAIL  ${dt}s  $name (rc=$rc)"); failed=$((failed + 1))
+  fi
+  return 0
+}
+want() { [[ " $stages " == *" $1 "* ]]; }
+
+global_sysctls() {
+  for k in fs/file-max fs/nr_open fs/inotify/max_user_watches kernel/pid_max vm/max_map_count \
+           kernel/threads-max net/core/somaxconn net/ipv4/ip_local_port_range; do
+    printf '%s = %s\n' "$k" "$(tr '\t' ' ' < "/proc/sys/$k")"
+  done
+}
+sysctl_before=$(global_sysctls)
+
+leftovers() {
+  local n loops
+  # CI starts on a machine with no containers and no loop devices attached.
+  n=$(podman ps -aq 2>/dev/null | wc -l)
+  loops=$(losetup -a 2>/dev/null | wc -l)
+  echo "containers left: $n; loop devices still attached: $loops"
+  podman ps -a --format '{{.Names}}' 2>/dev/null; losetup -a 2>/dev/null
+  ((n == 0 && loops == 0))
+}
+
+if want unit; then
+  run_step "unit tests (pytest)" pytest -q -p no:cacheprovider tests/unit
+  run_step "python style (ruff, mypy)" bash -c 'ruff check edgeops tests/unit bench scripts && mypy'
+fi
+if want lint; then
+  run_step "ansible-lint (production profile)" ansible-lint --profile production --nocolor
+  run_step "role READMEs match argument_specs" python scripts/role_docs.py --check
+fi
+if want sanity; then
+  run_step "ansible-test sanity" bash scripts/sanity.sh
+fi
+if want images; then
+  for d in bookworm trixie; do
+    run_step "lab image $d" edgeops lab image --distro "$d"
+  done
+fi
+if want molecule; then
+  scenarios=${EDGEOPS_MOLECULE_SCENARIOS:-$(for m in molecule/*/matrix; do basename "$(dirname "$m")"; done)}
+  for s in $scenarios; do
+    while IFS= read -r line; do
+      [[ -z ${line// } || $line == \#* ]] && continue
+      # shellcheck disable=SC2086  # $line is a list of VAR=value words
+      run_step "molecule $s [$line]" env $line molecule test -s "$s"
+    done < "molecule/$s/matrix"
+  done
+fi
+if want e2e; then
+  run_step "lab up" edgeops lab up
+  if [[ -x tests/e2e/run.sh ]]; then
+    run_step "end to end on the lab (tests/e2e/run.sh)" tests/e2e/run.sh
+  fi
+  run_step "lab down leaves nothing behind" bash -c 'edgeops lab down && leftovers'
+fi
+
+banner "host global sysctls unchanged by the suite"
+sysctl_after=$(global_sysctls)
+if [[ $sysctl_before == "$sysctl_after" ]]; then
+  results+=("PASS  0s  host global sysctls unchanged"); passed=$((passed + 1))
+else
+  diff <(echo "$sysctl_before") <(echo "$sysctl_after")
+  results+=("FAIL  0s  host global sysctls changed"); failed=$((failed + 1))
+fi
+
+banner "summary ($(( (SECONDS - suite_start) / 60 )) min)"
+printf '%s\n' "${results[@]}"
+echo "suite: $passed passed, $failed failed"
+((failed == 0))
