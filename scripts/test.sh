@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls exactly this).
 #
-#   unit (pytest) -> lint (ansible-lint, production profile) -> sanity
-#   (ansible-test) -> lab images -> molecule scenarios (each line of each
+#   lab images -> unit (pytest) -> lint (ansible-lint, production profile) -> sanity
+#   (ansible-test) -> molecule scenarios (each line of each
 #   scenario's `matrix`) -> end-to-end on the lab (edgeops demo & co.)
 #
 # Every stage runs even when an earlier one failed, so one run shows all
@@ -10,7 +10,7 @@
 # global sysctls are recorded first and compared at the end: tests must not
 # change the machine they run on.
 #
-# Options (environment): EDGEOPS_TEST_STAGES="unit lint sanity images molecule e2e"
+# Options (environment): EDGEOPS_TEST_STAGES="images unit lint sanity molecule e2e"
 # to run a subset; EDGEOPS_MOLECULE_SCENARIOS="sysctl_tuning ..." to pick scenarios.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -20,7 +20,7 @@ bash scripts/setup.sh || { echo "setup failed" >&2; exit 1; }
 . scripts/env.sh
 export PY_COLORS=0 ANSIBLE_FORCE_COLOR=0 ANSIBLE_NOCOLOR=1 NO_COLOR=1
 
-stages=${EDGEOPS_TEST_STAGES:-unit lint sanity images molecule e2e}
+stages=${EDGEOPS_TEST_STAGES:-images unit lint sanity molecule e2e}
 results=()
 failed=0
 passed=0
@@ -60,6 +60,11 @@ leftovers() {
   ((n == 0 && loops == 0))
 }
 
+if want images; then
+  for d in bookworm trixie; do
+    run_step "lab image $d" edgeops lab image --distro "$d"
+  done
+fi
 if want unit; then
   run_step "unit tests (pytest)" pytest -q -p no:cacheprovider tests/unit
   run_step "python style (ruff, mypy)" bash -c 'ruff check edgeops tests/unit bench scripts && mypy'
@@ -70,11 +75,6 @@ if want lint; then
 fi
 if want sanity; then
   run_step "ansible-test sanity" bash scripts/sanity.sh
-fi
-if want images; then
-  for d in bookworm trixie; do
-    run_step "lab image $d" edgeops lab image --distro "$d"
-  done
 fi
 if want molecule; then
   scenarios=${EDGEOPS_MOLECULE_SCENARIOS:-$(for m in molecule/*/matrix; do basename "$(dirname "$m")"; done)}

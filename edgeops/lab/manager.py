@@ -37,6 +37,9 @@ class LabConfig:
     inventory_dir: Path = Path("inventory/lab")
     hosts: tuple[LabHost, ...] = REFERENCE
     boot_timeout: float = 90.0
+    #: Names the podman network and the label value that marks this lab's containers.
+    name: str = NETWORK
+    subnet: str = SUBNET
     standin_dir: Path | None = CHECKOUT_STANDINS
 
 
@@ -93,9 +96,10 @@ class Lab:
         image, built = ensure_image(self.config.distro, self.podman)
         if built:
             actions.append(f"built image {image}")
-        if not self.podman.network_exists(NETWORK):
-            self.podman("network", "create", "--subnet", SUBNET, NETWORK)
-            actions.append(f"created network {NETWORK} ({SUBNET})")
+        net = self.config.name
+        if not self.podman.network_exists(net):
+            self.podman("network", "create", "--subnet", self.config.subnet, net)
+            actions.append(f"created network {net} ({self.config.subnet})")
         state = self._load_state()
         disks: dict[str, str] = state.setdefault("etcd_disks", {})
         for host in self.config.hosts:
@@ -127,7 +131,7 @@ class Lab:
     def _ensure_container(self, host: LabHost, image: str, device: str | None) -> list[str]:
         info = self.podman.container(host.name)
         if info is not None:
-            if info.get("Config", {}).get("Labels", {}).get(LAB_LABEL) != "1":
+            if info.get("Config", {}).get("Labels", {}).get(LAB_LABEL) != self.config.name:
                 raise EdgeopsError(
                     f"a container named {host.name} exists and is not part of the lab",
                     hint=f"remove or rename it (podman rm -f {host.name}) and run 'edgeops lab up' again",
@@ -146,13 +150,13 @@ class Lab:
             "--hostname",
             host.name,
             "--network",
-            NETWORK,
+            self.config.name,
             "--ip",
             host.address,
             "--privileged",
             "--systemd=always",
             "--label",
-            f"{LAB_LABEL}=1",
+            f"{LAB_LABEL}={self.config.name}",
             "--label",
             f"{RECIPE_LABEL}={ImageRecipe(self.config.distro).digest}",
         ]
@@ -295,12 +299,12 @@ class Lab:
         """Remove containers, the network, loop devices and backing files."""
         self.podman.ensure_usable()
         actions: list[str] = []
-        for name in self.podman.containers_with_label(f"{LAB_LABEL}=1"):
+        for name in self.podman.containers_with_label(f"{LAB_LABEL}={self.config.name}"):
             self.podman("rm", "--force", "--time", "5", name)
             actions.append(f"removed {name}")
-        if self.podman.network_exists(NETWORK):
-            self.podman("network", "rm", "--force", NETWORK)
-            actions.append(f"removed network {NETWORK}")
+        if self.podman.network_exists(self.config.name):
+            self.podman("network", "rm", "--force", self.config.name)
+            actions.append(f"removed network {self.config.name}")
         for host in self.config.hosts:
             backing = self._backing_file(host)
             device = pm.losetup_find(backing) if backing.exists() else None
