@@ -1,0 +1,100 @@
+# Copyright: edgeops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filter edgeops.gitops.mysql_tuning."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: mysql_tuning
+short_description: Compute InnoDB settings for a dedicated MySQL/MariaDB host from its size
+version_added: 0.1.0
+author: edgeops contributors
+description:
+  - Returns the server settings (variable name to value) for a host that runs nothing but the database,
+    computed from its memory, vCPUs and disk class, for the flavour and version it runs, with the
+    user's overrides applied last.
+  - "Buffer pool: < 1 GiB RAM -> 128M, 1-4 GiB -> 50%, > 4 GiB -> 75% (MySQL's C(innodb_dedicated_server)
+    table), rounded down to a multiple of C(innodb_buffer_pool_chunk_size) x instances."
+  - "C(innodb_buffer_pool_instances) only where the server still has it (MySQL, MariaDB < 10.5);
+    min(8, vCPUs) from 2 GiB of RAM, else 1."
+  - "Redo log: C(innodb_redo_log_capacity) on MySQL >= 8.0.30, C(innodb_log_file_size) elsewhere
+    (< 1 GiB RAM 128M, < 8 GiB 512M, 8-128 GiB 1G, more 2G: C(innodb_dedicated_server) table)."
+  - "Flushing by disk class: NVMe/SSD O_DIRECT, no neighbour flushing, C(innodb_io_capacity=2000) and
+    C(innodb_io_capacity_max=4000); HDD fsync, neighbour flushing, 200/400. On MariaDB >= 11.0, where
+    C(innodb_flush_method) is deprecated, C(innodb_data_file_buffering) expresses the same choice."
+  - "Memory guard: global buffers + per-connection buffers x C(max_connections) (MySQLTuner's maximum
+    possible memory usage) must stay <= 90% of RAM; otherwise the filter fails naming the overrides
+    responsible. Without overrides, C(max_connections) is lowered to fit instead."
+  - The reference host (16384 MB, NVMe, MariaDB 10.11 or MySQL 8.0.29) comes out as 12G / 1G / O_DIRECT / 2000.
+options:
+  _input:
+    description: The host's memory in MB (for example C(ansible_memtotal_mb)).
+    type: int
+    required: true
+  vcpus:
+    description: Number of vCPUs (for example C(ansible_processor_vcpus)).
+    type: int
+    default: 1
+  disk_class:
+    description: Class of the disk holding the data directory.
+    type: str
+    choices: [nvme, ssd, hdd]
+    default: ssd
+  flavour:
+    description: Server flavour.
+    type: str
+    choices: [mariadb, mysql]
+    default: mariadb
+  version:
+    description: Server version, C(MAJOR.MINOR[.PATCH]) with any suffix (C(10.11.6-MariaDB-0+deb12u1)).
+    type: str
+    default: "10.11"
+  overrides:
+    description: Server variables to set as given, applied after the computed ones.
+    type: dict
+    default: {}
+"""
+
+EXAMPLES = r"""
+- name: Settings for the reference 16 GB NVMe host
+  ansible.builtin.set_fact:
+    mysql_settings: >-
+      {{ 16384 | edgeops.gitops.mysql_tuning(vcpus=4, disk_class='nvme', flavour='mariadb',
+                                             version='10.11') }}
+  # {"innodb_buffer_pool_size": "12G", "innodb_log_file_size": "1G",
+  #  "innodb_flush_method": "O_DIRECT", "innodb_flush_neighbors": 0,
+  #  "innodb_io_capacity": 2000, "innodb_io_capacity_max": 4000}
+"""
+
+RETURN = r"""
+_value:
+  description: Server variable names (underscored) to values, sizes in server notation (C(12G)).
+  type: dict
+"""
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.edgeops.gitops.plugins.module_utils._mysql_tuning import (
+    TuningError,
+    compute_settings,
+)
+
+
+def mysql_tuning(memory_mb, vcpus=1, disk_class="ssd", flavour="mariadb", version="10.11",
+                 overrides=None):
+    """Return the settings dict or raise AnsibleFilterError."""
+    if isinstance(memory_mb, str) and memory_mb.strip().isdigit():
+        memory_mb = int(memory_mb)
+    if isinstance(vcpus, str) and vcpus.strip().isdigit():
+        vcpus = int(vcpus)
+    try:
+        return compute_settings(memory_mb, vcpus, disk_class, flavour, version, overrides)
+    except TuningError as exc:
+        raise AnsibleFilterError(f"edgeops.gitops.mysql_tuning: {exc}") from exc
+
+
+class FilterModule:
+    """edgeops.gitops.mysql_tuning."""
+
+    def filters(self):
+        return {"mysql_tuning": mysql_tuning}

@@ -1,0 +1,353 @@
+# Copyright: edgeops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pure MySQL/MariaDB tuning logic (no Ansible imports; Python 3.8+ syntax).
+
+Used by the ``edgeops.gitops.mysql_tuning`` filter (desired settings from a
+host's size) and by the ``mysql_runtime_settings`` / ``mysql_config_validate``
+modules (comparing desired settings with what the server reports).
+"""
+
+from __future__ import annotations
+
+import re
+
+KIB = 1024
+MIB = 1024 * KIB
+GIB = 1024 * MIB
+
+FLAVOURS = ("mariadb", "mysql")
+DISK_CLASSES = ("nvme", "ssd", "hdd")
+
+#: Buffer pool chunk: 128M is the default on MySQL and on MariaDB before 10.11.x
+#: made it "0 = automatic" (any multiple of 128M is also a multiple of the
+#: automatic chunk). Source: MySQL 8.0 manual, "Configuring InnoDB Buffer Pool
+#: Size"; MariaDB KB, innodb_buffer_pool_chunk_size.
+DEFAULT_CHUNK = 128 * MIB
+
+_VERSION_RE = re.compile(r"^\s*(\d+)\.(\d+)(?:\.(\d+))?(?:[-+~ ].*)?$")
+_SIZE_RE = re.compile(r"^\s*(\d+)\s*([KMGTPE]?)(?:I?B)?\s*$", re.IGNORECASE)
+_SUFFIX = {"": 1, "K": KIB, "M": MIB, "G": GIB, "T": 1024 * GIB, "P": 1024**5, "E": 1024**6}
+
+#: Server defaults of the buffers the memory guard counts, per flavour.
+#: Sources: MySQL 8.0 and MariaDB 10.11 server system variable references
+#: (checked against ``SHOW GLOBAL VARIABLES`` of MariaDB 10.11 on Debian).
+SERVER_DEFAULTS = {
+    "mariadb": {
+        "innodb_log_buffer_size": 16 * MIB,
+        "key_buffer_size": 128 * MIB,
+        "query_cache_size": 1 * MIB,
+        "aria_pagecache_buffer_size": 128 * MIB,
+        "tmp_table_size": 16 * MIB,
+        "max_heap_table_size": 16 * MIB,
+        "max_connections": 151,
+        "sort_buffer_size": 2 * MIB,
+        "read_buffer_size": 128 * KIB,
+        "read_rnd_buffer_size": 256 * KIB,
+        "join_buffer_size": 256 * KIB,
+        "thread_stack": 292 * KIB,
+        "binlog_cache_size": 32 * KIB,
+    },
+    "mysql": {
+        "innodb_log_buffer_size": 16 * MIB,
+        "key_buffer_size": 8 * MIB,
+        "query_cache_size": 0,
+        "aria_pagecache_buffer_size": 0,
+        "tmp_table_size": 16 * MIB,
+        "max_heap_table_size": 16 * MIB,
+        "max_connections": 151,
+        "sort_buffer_size": 256 * KIB,
+        "read_buffer_size": 128 * KIB,
+        "read_rnd_buffer_size": 256 * KIB,
+        "join_buffer_size": 256 * KIB,
+        "thread_stack": 1 * MIB,
+        "binlog_cache_size": 32 * KIB,
+    },
+}
+
+#: MySQLTuner's "maximum possible memory usage": global buffers once, plus
+#: per-thread buffers times max_connections (MySQLTuner ``calculations()``).
+GLOBAL_BUFFERS = (
+    "innodb_buffer_pool_size",
+    "innodb_log_buffer_size",
+    "key_buffer_size",
+    "query_cache_size",
+    "aria_pagecache_buffer_size",
+)
+PER_CONNECTION_BUFFERS = (
+    "sort_buffer_size",
+    "read_buffer_size",
+    "read_rnd_buffer_size",
+    "join_buffer_size",
+    "thread_stack",
+    "binlog_cache_size",
+)
+#: The memory guard's limit: peak estimate <= 90 % of RAM.
+GUARD_RATIO = 0.90
+
+
+class TuningError(ValueError):
+    """Bad input or settings that cannot be satisfied."""
+
+
+def parse_version(version) -> tuple:
+    """``'10.11.6-MariaDB-0+deb12u1'`` -> ``(10, 11, 6)``; raises TuningError."""
+    if isinstance(version, (list, tuple)) and 2 <= len(version) <= 3:
+        try:
+            parts = tuple(int(p) for p in version)
+        except (TypeError, ValueError):
+            parts = ()
+        if parts:
+            return parts + (0,) * (3 - len(parts))
+    if isinstance(version, str):
+        match = _VERSION_RE.match(version)
+        if match:
+            return (int(match.group(1)), int(match.group(2)), int(match.group(3) or 0))
+    raise TuningError(
+        f"version {version!r} ({type(version).__name__}) does not parse; "
+        "expected MAJOR.MINOR[.PATCH], e.g. '10.11' or '8.0.29'"
+    )
+
+
+def parse_size(value) -> int:
+    """Server size syntax (``12G``, ``512M``, ``4096``) -> bytes; raises TuningError."""
+    if isinstance(value, bool):
+        raise TuningError(f"size {value!r} (bool) is not a size")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        match = _SIZE_RE.match(value)
+        if match:
+            return int(match.group(1)) * _SUFFIX[match.group(2).upper()]
+    raise TuningError(f"size {value!r} ({type(value).__name__}) is not a size like 512M or 12G")
+
+
+def format_size(nbytes: int):
+    """Bytes -> the shortest exact server notation (``12G``, ``1G``, ``640M``)."""
+    for suffix, factor in (("T", 1024 * GIB), ("G", GIB), ("M", MIB), ("K", KIB)):
+        if nbytes and nbytes % factor == 0:
+            return f"{nbytes // factor}{suffix}"
+    return nbytes
+
+
+def buffer_pool_bytes(memory_mb: int, chunk: int, instances: int) -> int:
+    """InnoDB buffer pool size for a dedicated host.
+
+    Source: MySQL 8.0 manual, "Enabling Automatic InnoDB Configuration for a
+    Dedicated MySQL Server" (``innodb_dedicated_server``): less than 1 GiB of
+    RAM -> 128M (the server default); 1 GiB to 4 GiB -> 50 % of RAM; more than
+    4 GiB -> 75 % of RAM. The server rounds the pool to a multiple of
+    ``innodb_buffer_pool_chunk_size`` x ``innodb_buffer_pool_instances``; we
+    round down ourselves so the value we write is the value it reports.
+    """
+    memory = memory_mb * MIB
+    if memory < GIB:
+        return 128 * MIB
+    if memory <= 4 * GIB:
+        size = memory // 2
+    else:
+        size = memory * 3 // 4
+    unit = chunk * instances
+    return max(unit, size // unit * unit)
+
+
+def redo_log_bytes(memory_mb: int) -> int:
+    """Size of one InnoDB redo log file.
+
+    Source: MySQL 8.0 manual, ``innodb_dedicated_server`` table for
+    ``innodb_log_file_size`` (8.0.14-8.0.29): less than 8 GiB -> 512M, 8 GiB to
+    128 GiB -> 1G, more than 128 GiB -> 2G. Below 1 GiB of RAM we keep 128M
+    (the buffer pool's floor; a 512M log on such a host only costs disk and
+    crash recovery time).
+    """
+    memory = memory_mb * MIB
+    if memory < GIB:
+        return 128 * MIB
+    if memory < 8 * GIB:
+        return 512 * MIB
+    if memory <= 128 * GIB:
+        return GIB
+    return 2 * GIB
+
+
+def _check_inputs(memory_mb, vcpus, disk_class, flavour):
+    if isinstance(memory_mb, bool) or not isinstance(memory_mb, int) or memory_mb <= 0:
+        raise TuningError(
+            f"memory_mb {memory_mb!r} ({type(memory_mb).__name__}) must be a positive integer (MB)"
+        )
+    if isinstance(vcpus, bool) or not isinstance(vcpus, int) or vcpus <= 0:
+        raise TuningError(f"vcpus {vcpus!r} ({type(vcpus).__name__}) must be a positive integer")
+    if disk_class not in DISK_CLASSES:
+        raise TuningError(
+            f"disk_class {disk_class!r} ({type(disk_class).__name__}) is unknown; "
+            f"expected one of {', '.join(DISK_CLASSES)}"
+        )
+    if flavour not in FLAVOURS:
+        raise TuningError(
+            f"flavour {flavour!r} ({type(flavour).__name__}) is unknown; "
+            f"expected one of {', '.join(FLAVOURS)}"
+        )
+
+
+def normalise_name(name: str) -> str:
+    """``innodb-io-capacity`` -> ``innodb_io_capacity``."""
+    return str(name).strip().lower().replace("-", "_")
+
+
+def compute_settings(memory_mb, vcpus=1, disk_class="ssd", flavour="mariadb", version="10.11",
+                     overrides=None) -> dict:
+    """Desired server settings for a dedicated host; see each rule's source."""
+    _check_inputs(memory_mb, vcpus, disk_class, flavour)
+    ver = parse_version(version)
+    if overrides is None:
+        overrides = {}
+    if not isinstance(overrides, dict):
+        raise TuningError(f"overrides {overrides!r} ({type(overrides).__name__}) must be a dict")
+    overrides = {normalise_name(k): v for k, v in overrides.items()}
+
+    settings: dict = {}
+    mysql = flavour == "mysql"
+
+    # Buffer pool instances exist on MySQL only: MariaDB 10.5 deprecated the
+    # variable (a single instance is used) and 10.6 ignores it (MariaDB KB,
+    # innodb_buffer_pool_instances). On MySQL the default is 8 for pools of
+    # 1 GiB or more; we never use more instances than vCPUs.
+    instances = 1
+    chunk = parse_size(overrides.get("innodb_buffer_pool_chunk_size", DEFAULT_CHUNK)) or DEFAULT_CHUNK
+    if mysql or ver < (10, 5, 0):
+        if memory_mb * MIB >= 2 * GIB:
+            instances = max(1, min(8, vcpus))
+        if "innodb_buffer_pool_instances" in overrides:
+            instances = int(overrides["innodb_buffer_pool_instances"])
+    settings["innodb_buffer_pool_size"] = format_size(buffer_pool_bytes(memory_mb, chunk, instances))
+    if mysql or ver < (10, 5, 0):
+        settings["innodb_buffer_pool_instances"] = instances
+
+    # Redo log: MySQL 8.0.30 replaced innodb_log_file_size/innodb_log_files_in_group
+    # with innodb_redo_log_capacity (MySQL 8.0 manual, "Redo Log"); its default
+    # total was 2 files, so the capacity is twice the per-file size.
+    log = redo_log_bytes(memory_mb)
+    if mysql and ver >= (8, 0, 30):
+        settings["innodb_redo_log_capacity"] = format_size(2 * log)
+    else:
+        settings["innodb_log_file_size"] = format_size(log)
+
+    # Flushing by disk class. NVMe/SSD: bypass the page cache (O_DIRECT), no
+    # neighbour flushing (MySQL 8.0 manual, "Optimizing InnoDB Disk I/O":
+    # flush neighbours only help rotating disks). MariaDB 11.0 deprecated
+    # innodb_flush_method in favour of innodb_data_file_buffering (MDEV-30136):
+    # OFF is O_DIRECT, ON is the buffered fsync method.
+    solid = disk_class in ("nvme", "ssd")
+    if not mysql and ver >= (11, 0, 0):
+        settings["innodb_data_file_buffering"] = "OFF" if solid else "ON"
+    else:
+        settings["innodb_flush_method"] = "O_DIRECT" if solid else "fsync"
+    settings["innodb_flush_neighbors"] = 0 if solid else 1
+
+    # I/O capacity: the background flushing budget in IOPS. The server
+    # default 200 suits a single rotating disk; the manual suggests raising it
+    # for SSDs (MySQL 8.0 manual, "Configuring InnoDB I/O Capacity"); the
+    # runbook's 2000 for NVMe/SSD, with innodb_io_capacity_max twice that.
+    capacity = 2000 if solid else 200
+    settings["innodb_io_capacity"] = capacity
+    settings["innodb_io_capacity_max"] = 2 * capacity
+
+    computed = dict(settings)
+    for key, value in overrides.items():
+        settings[key] = value
+
+    _memory_guard(memory_mb, flavour, ver, settings, computed, overrides)
+    return settings
+
+
+def estimate_peak(flavour: str, version: tuple, settings: dict) -> tuple:
+    """(peak bytes, global bytes, per-connection bytes, max_connections)."""
+    defaults = dict(SERVER_DEFAULTS[flavour])
+    if flavour == "mysql" and version >= (8, 0, 0):
+        defaults["query_cache_size"] = 0  # query cache removed in MySQL 8.0
+
+    def get(name):
+        value = settings.get(name, defaults.get(name, 0))
+        try:
+            return parse_size(value)
+        except TuningError as exc:
+            raise TuningError(f"{name}: {exc}") from None
+
+    global_bytes = sum(get(n) for n in GLOBAL_BUFFERS)
+    global_bytes += max(get("tmp_table_size"), get("max_heap_table_size"))
+    per_conn = sum(get(n) for n in PER_CONNECTION_BUFFERS)
+    connections = get("max_connections")
+    return global_bytes + per_conn * connections, global_bytes, per_conn, connections
+
+
+def _memory_guard(memory_mb, flavour, ver, settings, computed, overrides):
+    """Fail when the peak estimate exceeds 90 % of RAM, naming the culprits."""
+    limit = int(memory_mb * MIB * GUARD_RATIO)
+    peak, global_bytes, per_conn, connections = estimate_peak(flavour, ver, settings)
+    if peak <= limit:
+        return
+    if not overrides:
+        # Our own numbers on a tiny host: fewer connections, never a failure
+        # the user did not cause.
+        room = limit - global_bytes
+        fitting = room // per_conn if room > 0 else 0
+        if fitting >= 10:
+            settings["max_connections"] = int(min(fitting, connections))
+            return
+    memory_keys = set(GLOBAL_BUFFERS) | set(PER_CONNECTION_BUFFERS) | {
+        "max_connections", "tmp_table_size", "max_heap_table_size"}
+    culprits = sorted(k for k in overrides if k in memory_keys)
+    named = ", ".join(f"{k}={overrides[k]!r}" for k in culprits) or "none (computed settings)"
+    raise TuningError(
+        f"memory guard: estimated peak {peak // MIB} MiB (global buffers {global_bytes // MIB} MiB"
+        f" + {per_conn // KIB} KiB per connection x max_connections {connections}) exceeds 90% of"
+        f" {memory_mb} MB RAM ({limit // MIB} MiB); overrides responsible: {named}"
+    )
+
+
+# ---------------------------------------------------------------------------
+# Comparing desired settings with the running server
+
+_BOOL_TRUE = {"on", "1", "true", "yes"}
+_BOOL_FALSE = {"off", "0", "false", "no"}
+
+
+def normalise_value(value) -> str:
+    """A comparable form: sizes in bytes, booleans ON/OFF, enums upper case."""
+    if isinstance(value, bool):
+        return "ON" if value else "OFF"
+    text = str(value).strip()
+    low = text.lower()
+    if low in _BOOL_TRUE and not low.isdigit():
+        return "ON"
+    if low in _BOOL_FALSE and not low.isdigit():
+        return "OFF"
+    try:
+        return str(parse_size(text))
+    except TuningError:
+        return text.upper()
+
+
+def runtime_differences(desired: dict, runtime: dict) -> dict:
+    """{name: {'before': runtime, 'after': desired}} for every setting that differs.
+
+    ``runtime`` maps lower-case variable names to the server's string values
+    (``SHOW GLOBAL VARIABLES``). A desired variable the server does not know is
+    reported with ``before: None``.
+    """
+    diff = {}
+    for name, value in desired.items():
+        key = normalise_name(name)
+        current = runtime.get(key)
+        if current is None:
+            diff[key] = {"before": None, "after": value}
+            continue
+        want = normalise_value(value)
+        have = normalise_value(current)
+        if key in ("skip_name_resolve",) and want == "":
+            want = "ON"
+        if want != have:
+            diff[key] = {"before": current, "after": value}
+    return diff
+
