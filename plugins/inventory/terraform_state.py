@@ -1,0 +1,408 @@
+# Copyright: edgeops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Inventory plugin edgeops.gitops.terraform_state."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: terraform_state
+short_description: Hosts from a Terraform state file (format version 4), no terraform binary needed
+version_added: 0.1.0
+author: edgeops contributors
+description:
+  - Reads a Terraform state file (format version 4, as written by Terraform 0.12 and later and by
+    OpenTofu) directly as JSON and turns its managed resources into inventory hosts. The C(terraform)
+    binary is not needed and the state is never modified.
+  - By default every managed resource that has one of the O(address_attributes) becomes a host; set
+    O(resource_types) to choose the resource types explicitly.
+  - The inventory hostname comes from the first of O(hostname_attributes) the resource has;
+    C(ansible_host) from the first usable address in O(address_attributes), private (RFC 1918 or
+    IPv6 ULA) addresses first when O(prefer_private) is set.
+  - Every host joins a group named after its resource block (C(resource "upcloud_server" "k8s_worker"),
+    with C(count) or C(for_each), puts all its instances in group C(k8s_worker)), and the usual
+    O(keyed_groups), O(groups) and O(compose) of the constructed plugins work on the host variables
+    listed below.
+  - 'Host variables set: C(terraform_address) (resource address, e.g. C(upcloud_server.k8s_worker[0])),
+    C(terraform_type), C(terraform_resource_name), C(terraform_module) (or null), C(terraform_index)
+    (the C(count) index or C(for_each) key, or null), C(terraform_attributes) (the instance attributes
+    with the ones the state marks sensitive removed) and C(ansible_host).'
+  - The configuration file name must end with C(terraform_state.yml) or C(terraform_state.yaml).
+extends_documentation_fragment:
+  - ansible.builtin.constructed
+  - ansible.builtin.inventory_cache
+options:
+  plugin:
+    description: Marks this as a configuration file for this plugin.
+    type: str
+    required: true
+    choices: [edgeops.gitops.terraform_state]
+  state_file:
+    description:
+      - Path of the Terraform state file. A relative path is relative to the directory of this
+        configuration file; C(~) is expanded.
+    type: str
+    default: terraform.tfstate
+  resource_types:
+    description:
+      - Terraform resource types that become hosts, for example C(upcloud_server) or C(libvirt_domain).
+      - When empty, every managed resource that has at least one of the O(address_attributes) becomes a host.
+      - When set, an instance of one of these types without a usable address is an error.
+    type: list
+    elements: str
+    default: []
+  hostname_attributes:
+    description:
+      - Attribute paths tried in order for the inventory hostname. When none is set, the hostname is the
+        resource type, name and index (C(libvirt_domain_k8s_worker_0)).
+    type: list
+    elements: str
+    default: [hostname, name]
+  address_attributes:
+    description:
+      - Attribute paths tried in order for C(ansible_host). A path is dot separated; C(*) walks every element
+        of a list or value of a map, a number picks one list element
+        (C(network_interface.*.ip_address), C(network_interface.0.addresses.*)).
+      - Private attribute names come first in the default list.
+      - Only values that are IP addresses count; CIDR ranges, host names and empty values are skipped.
+    type: list
+    elements: str
+    default:
+      - private_ip
+      - private_ip_address
+      - private_ipv4
+      - ipv4_address_private
+      - access_ip_v4
+      - network_interface.*.ip_address
+      - network_interface.*.addresses.*
+      - network.*.ip
+      - ipv4_address
+      - ip_address
+      - public_ip
+      - default_ip_address
+      - ipv6_address
+  prefer_private:
+    description:
+      - Among the addresses found, take the first private one (RFC 1918 IPv4 or IPv6 unique local)
+        before any public one, whatever the order of O(address_attributes).
+    type: bool
+    default: true
+  on_missing_address:
+    description:
+      - What to do with a host resource whose address attributes hold no usable IP address
+        (for example a machine that is not running yet).
+      - V(error) stops with an error naming the resource, V(warn) leaves the host out with a warning,
+        V(skip) leaves it out silently.
+    type: str
+    choices: [error, warn, skip]
+    default: error
+  group_prefix:
+    description: Prefix for the groups made from resource names.
+    type: str
+    default: ''
+notes:
+  - Only state format version 4 is read. Files from Terraform 0.11 and older (version 3) must be upgraded
+    by running C(terraform apply) or C(terraform refresh) once with Terraform 0.12 or later.
+  - Data sources (C(mode=data)) never become hosts.
+  - With O(cache) enabled the parsed hosts are kept until O(cache_timeout) even when the state file
+    changes; refresh with C(ansible-inventory --flush-cache).
+"""
+
+EXAMPLES = r"""
+# inventory/terraform_state.yml -- the reference topology from a Terraform state file
+plugin: edgeops.gitops.terraform_state
+state_file: ../terraform/terraform.tfstate
+resource_types: [upcloud_server]
+keyed_groups:
+  - key: terraform_attributes.zone
+    prefix: zone
+  - key: terraform_attributes.plan
+    prefix: plan
+groups:
+  k8s_cluster: terraform_resource_name in ['k8s_master', 'k8s_worker']
+compose:
+  edgeops_plan: terraform_attributes.plan
+
+# Any managed resource with an IP attribute, public addresses allowed, cached for an hour
+plugin: edgeops.gitops.terraform_state
+state_file: /srv/terraform/prod.tfstate
+prefer_private: false
+cache: true
+cache_plugin: ansible.builtin.jsonfile
+cache_connection: ~/.cache/edgeops-inventory
+cache_timeout: 3600
+"""
+
+import ipaddress
+import json
+import os
+import re
+
+from ansible.errors import AnsibleParserError
+from ansible.module_utils.common.text.converters import to_native, to_text
+from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+
+from ansible_collections.edgeops.gitops.plugins.module_utils._netaddr import is_rfc1918
+
+SUPPORTED_STATE_VERSION = 4
+_UNSAFE_GROUP_CHARS = re.compile(r"[^A-Za-z0-9_]")
+
+
+class TerraformStateError(ValueError):
+    """A state file that cannot be turned into an inventory."""
+
+
+def walk_path(value, path):
+    """Every value found at dotted ``path`` below ``value`` (``*`` fans out)."""
+    current = [value]
+    for part in path.split("."):
+        found = []
+        for item in current:
+            if part == "*":
+                if isinstance(item, list):
+                    found.extend(item)
+                elif isinstance(item, dict):
+                    found.extend(item.values())
+            elif isinstance(item, dict):
+                if part in item:
+                    found.append(item[part])
+            elif isinstance(item, list) and part.isdigit() and int(part) < len(item):
+                found.append(item[int(part)])
+        current = found
+    return [v for v in current if v is not None]
+
+
+def _as_address(value):
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return ipaddress.ip_address(value)
+    except ValueError:
+        return None
+
+
+def is_private(address):
+    """RFC 1918 IPv4 or IPv6 unique local (fc00::/7) address."""
+    ip = ipaddress.ip_address(address)
+    if ip.version == 4:
+        return is_rfc1918(str(ip))
+    return ip in ipaddress.ip_network("fc00::/7")
+
+
+def pick_address(attributes, paths, prefer_private=True):
+    """The host address from ``attributes``: first usable one, private first if asked."""
+    found = []
+    for path in paths:
+        for value in walk_path(attributes, path):
+            ip = _as_address(value)
+            if ip is not None and str(ip) not in found:
+                found.append(str(ip))
+    if prefer_private:
+        for addr in found:
+            if is_private(addr):
+                return addr
+    return found[0] if found else None
+
+
+def _path_step(step):
+    """One step of a state path: an attribute name, or an index (cty JSON ``{value, type}``)."""
+    value = step.get("value")
+    if step.get("type") == "index" and isinstance(value, dict):
+        value = value.get("value")
+    if step.get("type") not in ("get_attr", "index") or not isinstance(value, (str, int)):
+        return None
+    return value
+
+
+def _strip_sensitive(attributes, sensitive_paths):
+    """A copy of ``attributes`` without the values the state marks sensitive."""
+    result = json.loads(json.dumps(attributes))
+    for path in sensitive_paths or []:
+        steps = [_path_step(s) for s in path if isinstance(s, dict)]
+        if not steps or None in steps:
+            continue
+        parent = result
+        for step in steps[:-1]:
+            try:
+                parent = parent[step]
+            except (KeyError, IndexError, TypeError):
+                parent = None
+                break
+        if isinstance(parent, dict):
+            parent.pop(steps[-1], None)
+        elif isinstance(parent, list) and isinstance(steps[-1], int) and steps[-1] < len(parent):
+            parent[steps[-1]] = None
+    return result
+
+
+def load_state(path):
+    """Parsed state version 4 from ``path``; raises TerraformStateError with a clear cause."""
+    if not os.path.exists(path):
+        raise TerraformStateError(
+            f"Terraform state file {path} does not exist; set state_file to the path of a "
+            "terraform.tfstate (run 'terraform state pull > terraform.tfstate' for a remote backend)"
+        )
+    try:
+        with open(path, encoding="utf-8") as handle:
+            state = json.load(handle)
+    except ValueError as exc:
+        raise TerraformStateError(f"Terraform state file {path} is not valid JSON: {exc}") from exc
+    except OSError as exc:
+        raise TerraformStateError(f"Terraform state file {path} cannot be read: {exc}") from exc
+    if not isinstance(state, dict):
+        raise TerraformStateError(
+            f"Terraform state file {path} is not a Terraform state: expected a JSON object, "
+            f"got {type(state).__name__}"
+        )
+    version = state.get("version")
+    if version != SUPPORTED_STATE_VERSION:
+        hint = ""
+        if isinstance(version, int) and version < SUPPORTED_STATE_VERSION:
+            hint = "; upgrade it by running 'terraform apply' or 'terraform refresh' once with Terraform 0.12 or later"
+        raise TerraformStateError(
+            f"Terraform state file {path} has unsupported format version {version!r}; only version "
+            f"{SUPPORTED_STATE_VERSION} is supported{hint}"
+        )
+    if not isinstance(state.get("resources", []), list):
+        raise TerraformStateError(f"Terraform state file {path}: 'resources' is not a list")
+    return state
+
+
+def _resource_address(resource, index):
+    address = f"{resource.get('type')}.{resource.get('name')}"
+    if resource.get("module"):
+        address = f"{resource['module']}.{address}"
+    if isinstance(index, int):
+        address += f"[{index}]"
+    elif index is not None:
+        address += f'["{index}"]'
+    return address
+
+
+def hosts_from_state(state, resource_types=(), hostname_attributes=("hostname", "name"),
+                     address_attributes=(), prefer_private=True, on_missing_address="error"):
+    """Host records (dicts) from a parsed state; pure, no Ansible inventory involved.
+
+    Returns ``(hosts, warnings)``.
+    """
+    hosts, warnings = [], []
+    top_keys = {p.split(".", 1)[0] for p in address_attributes}
+    for resource in state.get("resources", []):
+        if not isinstance(resource, dict) or resource.get("mode", "managed") != "managed":
+            continue
+        rtype = resource.get("type")
+        if resource_types and rtype not in resource_types:
+            continue
+        for instance in resource.get("instances") or []:
+            attributes = instance.get("attributes") or {}
+            if not resource_types and not top_keys.intersection(attributes):
+                continue  # not an addressable resource (network, volume, ...)
+            index = instance.get("index_key")
+            address = _resource_address(resource, index)
+            ansible_host = pick_address(attributes, address_attributes, prefer_private)
+            if ansible_host is None:
+                message = (
+                    f"Terraform resource {address} has no usable address: none of the attributes "
+                    f"{', '.join(address_attributes)} holds an IP address; set address_attributes to the "
+                    "attribute that does, or on_missing_address to warn or skip"
+                )
+                if on_missing_address == "error":
+                    raise TerraformStateError(message)
+                if on_missing_address == "warn":
+                    warnings.append(message)
+                continue
+            hostname = None
+            for path in hostname_attributes:
+                values = [v for v in walk_path(attributes, path) if isinstance(v, str) and v]
+                if values:
+                    hostname = values[0]
+                    break
+            if hostname is None:  # never just the resource name: that is the group's name
+                hostname = f"{rtype}_{resource.get('name')}"
+                hostname += "" if index is None else f"_{index}"
+            hosts.append(
+                {
+                    "name": hostname,
+                    "group": resource.get("name"),
+                    "vars": {
+                        "ansible_host": ansible_host,
+                        "terraform_address": address,
+                        "terraform_type": rtype,
+                        "terraform_resource_name": resource.get("name"),
+                        "terraform_module": resource.get("module"),
+                        "terraform_index": index,
+                        "terraform_attributes": _strip_sensitive(
+                            attributes, instance.get("sensitive_attributes")
+                        ),
+                    },
+                }
+            )
+    return hosts, warnings
+
+
+class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
+    """Hosts from a Terraform state file."""
+
+    NAME = "edgeops.gitops.terraform_state"
+
+    def verify_file(self, path):
+        if not super().verify_file(path):
+            return False
+        return path.endswith(("terraform_state.yml", "terraform_state.yaml"))
+
+    def _state_path(self, config_path):
+        state_file = os.path.expanduser(self.get_option("state_file"))
+        if not os.path.isabs(state_file):
+            state_file = os.path.join(os.path.dirname(os.path.abspath(config_path)), state_file)
+        return os.path.normpath(state_file)
+
+    def _read_hosts(self, config_path):
+        try:
+            state = load_state(self._state_path(config_path))
+            return hosts_from_state(
+                state,
+                resource_types=self.get_option("resource_types") or (),
+                hostname_attributes=self.get_option("hostname_attributes") or (),
+                address_attributes=self.get_option("address_attributes") or (),
+                prefer_private=self.get_option("prefer_private"),
+                on_missing_address=self.get_option("on_missing_address"),
+            )
+        except TerraformStateError as exc:
+            raise AnsibleParserError(f"{self.NAME}: {to_native(exc)}") from exc
+
+    def parse(self, inventory, loader, path, cache=True):
+        super().parse(inventory, loader, path, cache)
+        self._read_config_data(path)
+
+        cache_key = self.get_cache_key(path)
+        use_cache = self.get_option("cache") and cache
+        update_cache = self.get_option("cache") and not cache
+        result = None
+        if use_cache:
+            try:
+                result = self._cache[cache_key]
+            except KeyError:
+                update_cache = True
+        if result is None:
+            hosts, warnings = self._read_hosts(path)
+            result = {"hosts": hosts, "warnings": warnings}
+        if update_cache:
+            self._cache[cache_key] = result
+        for message in result["warnings"]:
+            self.display.warning(f"{self.NAME}: {message}")
+        self._populate(result["hosts"])
+
+    def _populate(self, hosts):
+        strict = self.get_option("strict")
+        prefix = self.get_option("group_prefix") or ""
+        for host in hosts:
+            name = self.inventory.add_host(to_text(host["name"]))
+            group = _UNSAFE_GROUP_CHARS.sub("_", f"{prefix}{host['group']}")
+            self.inventory.add_group(group)
+            self.inventory.add_child(group, name)
+            for key, value in host["vars"].items():
+                self.inventory.set_variable(name, key, value)
+            hostvars = self.inventory.get_host(name).get_vars()
+            self._set_composite_vars(self.get_option("compose"), hostvars, name, strict=strict)
+            hostvars = self.inventory.get_host(name).get_vars()
+            self._add_host_to_composed_groups(self.get_option("groups"), hostvars, name, strict=strict)
+            self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, name, strict=strict)
