@@ -257,7 +257,10 @@ def load_state(path):
     if version != SUPPORTED_STATE_VERSION:
         hint = ""
         if isinstance(version, int) and version < SUPPORTED_STATE_VERSION:
-            hint = "; upgrade it by running 'terraform apply' or 'terraform refresh' once with Terraform 0.12 or later"
+            hint = (
+                "; upgrade it by running 'terraform apply' or 'terraform refresh' once with "
+                "Terraform 0.12 or later"
+            )
         raise TerraformStateError(
             f"Terraform state file {path} has unsupported format version {version!r}; only version "
             f"{SUPPORTED_STATE_VERSION} is supported{hint}"
@@ -278,8 +281,14 @@ def _resource_address(resource, index):
     return address
 
 
-def hosts_from_state(state, resource_types=(), hostname_attributes=("hostname", "name"),
-                     address_attributes=(), prefer_private=True, on_missing_address="error"):
+def hosts_from_state(
+    state,
+    resource_types=(),
+    hostname_attributes=("hostname", "name"),
+    address_attributes=(),
+    prefer_private=True,
+    on_missing_address="error",
+):
     """Host records (dicts) from a parsed state; pure, no Ansible inventory involved.
 
     Returns ``(hosts, warnings)``.

@@ -6,6 +6,7 @@ InventoryData; ``ansible-inventory --graph`` is run once end to end on the examp
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -18,7 +19,6 @@ from ansible.errors import AnsibleParserError
 from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import init_plugin_loader, inventory_loader
-
 from ansible_collections.edgeops.gitops.plugins.inventory.terraform_state import (
     hosts_from_state,
     load_state,
@@ -47,7 +47,9 @@ def plugin_loader():
     Test modules collected earlier may have imported ``ansible_collections`` through plain
     ``sys.path``; the collection finder must load those packages itself, so drop them first.
     """
-    for name in [m for m in sys.modules if m == "ansible_collections" or m.startswith("ansible_collections.")]:
+    for name in [
+        m for m in sys.modules if m == "ansible_collections" or m.startswith("ansible_collections.")
+    ]:
         del sys.modules[name]
     init_plugin_loader([str(COLLECTIONS)])
     return inventory_loader
@@ -59,10 +61,9 @@ def parse(plugin_loader, config_path: Path, cache=True):
     assert plugin.verify_file(str(config_path))
     inventory = InventoryData()
     plugin.parse(inventory, DataLoader(), str(config_path), cache=cache)
-    try:  # what InventoryManager.parse_source does after a parse
+    # what InventoryManager.parse_source does after a parse (no cache options: no cache object)
+    with contextlib.suppress(AttributeError):
         plugin.update_cache_if_changed()
-    except AttributeError:  # no cache options set: the plugin has no cache object
-        pass
     return inventory
 
 
@@ -122,7 +123,7 @@ def test_example_upcloud_state_with_constructed_options(plugin_loader):
     assert groups["k8s_cluster"] == REFERENCE_GROUPS["k8s_master"] + REFERENCE_GROUPS["k8s_worker"]
     assert groups["plan_4xCPU_8GB"] == ["k8s-master-01"]
     assert groups["plan_6xCPU_16GB"] == ["k8s-worker-0", "k8s-worker-1", "k8s-worker-2", "mysql-01"]
-    assert groups["zone_fi_hel1"] == sorted(sum(REFERENCE_GROUPS.values(), []))
+    assert groups["zone_fi_hel1"] == sorted(h for hosts in REFERENCE_GROUPS.values() for h in hosts)
     # private interface wins over the public one listed first
     assert inventory.get_host("k8s-worker-1").vars["ansible_host"] == "10.20.0.21"
     assert inventory.get_host("mysql-01").vars["edgeops_plan"] == "6xCPU-16GB"
@@ -137,7 +138,11 @@ def test_ansible_inventory_graph_shows_reference_topology():
     exe = Path(sys.executable).with_name("ansible-inventory")
     result = subprocess.run(
         [str(exe), "-i", str(EXAMPLE / "terraform_state.yml"), "--graph"],
-        capture_output=True, text=True, env=env, check=False, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     graph = result.stdout
@@ -152,7 +157,9 @@ def test_ansible_inventory_graph_shows_reference_topology():
 
 def test_public_address_when_private_not_preferred(plugin_loader, tmp_path):
     config = write_config(
-        tmp_path, (EXAMPLE / "terraform.tfstate").resolve(), prefer_private=False,
+        tmp_path,
+        (EXAMPLE / "terraform.tfstate").resolve(),
+        prefer_private=False,
         resource_types=["upcloud_server"],
     )
     inventory = parse(plugin_loader, config)
@@ -182,8 +189,12 @@ def test_hostname_fallback_is_resource_name_and_index(plugin_loader, tmp_path):
 def test_cache_serves_hosts_until_flushed(plugin_loader, tmp_path):
     state = json.loads(KVM_STATE.read_text())
     config = write_config(
-        tmp_path, state, cache=True, cache_plugin="ansible.builtin.jsonfile",
-        cache_connection=str(tmp_path / "cache"), cache_timeout=600,
+        tmp_path,
+        state,
+        cache=True,
+        cache_plugin="ansible.builtin.jsonfile",
+        cache_connection=str(tmp_path / "cache"),
+        cache_timeout=600,
     )
     # cache=False (a refresh) reads the state and fills the cache
     assert "mysql" in groups_of(parse(plugin_loader, config, cache=False))
@@ -204,9 +215,17 @@ def _state_with_address(ip):
         "version": 4,
         "resources": [
             {
-                "mode": "managed", "type": "libvirt_domain", "name": "k8s_master",
-                "instances": [{"attributes": {"name": "k8s-master-01", "network_interface": [
-                    {"addresses": [ip] if ip else []}]}}],
+                "mode": "managed",
+                "type": "libvirt_domain",
+                "name": "k8s_master",
+                "instances": [
+                    {
+                        "attributes": {
+                            "name": "k8s-master-01",
+                            "network_interface": [{"addresses": [ip] if ip else []}],
+                        }
+                    }
+                ],
             }
         ],
     }
@@ -221,10 +240,8 @@ def _state_with_address(ip):
         (json.dumps({"version": 3, "modules": []}), "unsupported format version 3; only version 4"),
         (json.dumps({"version": 3}), "once with Terraform 0.12 or later"),
         (json.dumps({"version": 5, "resources": []}), "unsupported format version 5"),
-        (json.dumps(_state_with_address(None)),
-         "libvirt_domain.k8s_master has no usable address"),
-        (json.dumps(_state_with_address("10.0.0.0/24")),
-         "libvirt_domain.k8s_master has no usable address"),
+        (json.dumps(_state_with_address(None)), "libvirt_domain.k8s_master has no usable address"),
+        (json.dumps(_state_with_address("10.0.0.0/24")), "libvirt_domain.k8s_master has no usable address"),
     ],
     ids=["missing", "invalid-json", "not-object", "v3", "v3-hint", "v5", "no-address", "cidr-only"],
 )
@@ -232,7 +249,7 @@ def test_clear_errors(plugin_loader, tmp_path, content, message):
     if content is not None:
         (tmp_path / "terraform.tfstate").write_text(content)
     config = write_config(tmp_path, "terraform.tfstate")
-    with pytest.raises(AnsibleParserError, match="edgeops.gitops.terraform_state: ") as err:
+    with pytest.raises(AnsibleParserError, match=r"edgeops\.gitops\.terraform_state: ") as err:
         parse(plugin_loader, config)
     assert message in str(err.value)
     assert str(tmp_path) in str(err.value) or "no usable address" in str(err.value)
@@ -241,7 +258,8 @@ def test_clear_errors(plugin_loader, tmp_path, content, message):
 @pytest.mark.parametrize(("mode", "expect_warning"), [("warn", True), ("skip", False)])
 def test_missing_address_can_warn_or_skip(mode, expect_warning):
     hosts, warnings = hosts_from_state(
-        _state_with_address(None), address_attributes=["network_interface.*.addresses.*"],
+        _state_with_address(None),
+        address_attributes=["network_interface.*.addresses.*"],
         on_missing_address=mode,
     )
     assert hosts == []
