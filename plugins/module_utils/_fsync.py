@@ -1,0 +1,145 @@
+# Copyright: edgeops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""fdatasync latency measurement: the etcd disk check that fio is used for.
+
+Equivalent of ``fio --rw=write --ioengine=sync --fdatasync=1 --bs=2300
+--size=22m``: sequential writes of ``block_size`` bytes into a temporary file,
+``fdatasync`` after each one, timing every fdatasync. Pure Python, no Ansible
+imports; runs on the target (Python 3.8+ syntax).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import signal
+import tempfile
+import time
+
+#: fio's etcd recipe: 2300-byte writes (a typical etcd WAL entry), 22 MiB.
+DEFAULT_BLOCK_SIZE = 2300
+DEFAULT_SIZE = 22 * 1024 * 1024
+
+_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
+_SIZE_RE = re.compile(r"^\s*(\d+)\s*([kmg]?)(?:i?b)?\s*$", re.IGNORECASE)
+
+
+class FsyncError(Exception):
+    """A measurement that could not be made (bad input or I/O error)."""
+
+
+def parse_size(value) -> int:
+    """Bytes from an int or a fio-style size string (``22m``, ``2300``, ``4KiB``).
+
+    Suffixes are binary (k = 1024), as in fio.
+    """
+    if isinstance(value, bool):
+        raise FsyncError(f"size {value!r} is not a size (bool)")
+    if isinstance(value, int):
+        result = value
+    elif isinstance(value, str):
+        match = _SIZE_RE.match(value)
+        if not match:
+            raise FsyncError(f"size {value!r} is not a size: use bytes or a number with k, m or g")
+        result = int(match.group(1)) * _UNITS[match.group(2).lower()]
+    else:
+        raise FsyncError(f"size {value!r} is not a size ({type(value).__name__})")
+    if result <= 0:
+        raise FsyncError(f"size {value!r} must be greater than 0")
+    return result
+
+
+def percentile(sorted_values, pct: float) -> float:
+    """Nearest-rank percentile of an ascending list (the value below which pct% fall)."""
+    if not sorted_values:
+        raise FsyncError("no samples")
+    rank = max(1, int(math.ceil(pct / 100.0 * len(sorted_values))))
+    return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+def summarize(latencies_ns, duration_s: float) -> dict:
+    """Figures in milliseconds from fdatasync latencies in nanoseconds."""
+    ordered = sorted(latencies_ns)
+    ms = 1e6
+    return {
+        "samples": len(ordered),
+        "p50_ms": round(percentile(ordered, 50) / ms, 3),
+        "p90_ms": round(percentile(ordered, 90) / ms, 3),
+        "p99_ms": round(percentile(ordered, 99) / ms, 3),
+        "max_ms": round(ordered[-1] / ms, 3),
+        "duration_s": round(duration_s, 3),
+    }
+
+
+class _Interrupted(BaseException):
+    """Raised from the SIGTERM/SIGHUP handler so ``finally`` blocks run."""
+
+
+def _raise_interrupted(signum, frame):  # pylint: disable=unused-argument
+    raise _Interrupted(f"interrupted by signal {signum}")
+
+
+def measure(directory: str, size=DEFAULT_SIZE, block_size=DEFAULT_BLOCK_SIZE,
+            preallocate: bool = True) -> dict:
+    """Write ``size`` bytes in ``block_size`` pieces into a temp file in ``directory``.
+
+    fdatasync after every write; return the figures of :func:`summarize`.
+    The temporary file is removed afterwards, also on error, Ctrl-C, SIGTERM
+    or SIGHUP. ``preallocate`` reserves the file's blocks first, as fio and
+    etcd's WAL both do.
+    """
+    size = parse_size(size)
+    block_size = parse_size(block_size)
+    if block_size > size:
+        raise FsyncError(f"block size {block_size} is larger than size {size}")
+    if not os.path.isdir(directory):
+        raise FsyncError(f"measure failed for {directory}: not a directory")
+    count = size // block_size
+    block = os.urandom(block_size)
+    latencies = [0] * count
+    previous = {}
+    if _is_main_thread():
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            previous[sig] = signal.signal(sig, _raise_interrupted)
+    path = None
+    fd = -1
+    try:
+        try:
+            fd, path = tempfile.mkstemp(prefix=".fsync_latency.", dir=directory)
+            started = time.monotonic()
+            if preallocate and hasattr(os, "posix_fallocate"):
+                try:
+                    os.posix_fallocate(fd, 0, count * block_size)
+                except OSError:
+                    pass  # not supported by this filesystem: measure without
+            clock = time.perf_counter_ns
+            write = os.write
+            sync = os.fdatasync
+            for i in range(count):
+                written = write(fd, block)
+                if written != block_size:
+                    raise FsyncError(f"short write ({written} of {block_size} bytes)")
+                t0 = clock()
+                sync(fd)
+                latencies[i] = clock() - t0
+            duration = time.monotonic() - started
+        except OSError as exc:
+            raise FsyncError(f"measure failed for {directory}: {exc.strerror or exc}") from exc
+    finally:
+        if fd >= 0:
+            os.close(fd)
+        if path is not None:
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return summarize(latencies, duration)
+
+
+def _is_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()

@@ -1,0 +1,127 @@
+"""Tests for module_utils._fsync (real writes and fdatasyncs in a temp dir)."""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import threading
+
+import pytest
+
+from ansible_collections.edgeops.gitops.plugins.module_utils import _fsync
+from ansible_collections.edgeops.gitops.plugins.module_utils._fsync import (
+    FsyncError,
+    measure,
+    parse_size,
+    percentile,
+    summarize,
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(2300, 2300), ("2300", 2300), ("22m", 22 * 1024**2), ("22M", 22 * 1024**2), ("4k", 4096),
+     ("4KiB", 4096), ("1g", 1024**3), (" 8 GB ", 8 * 1024**3), ("512b", 512)],
+)
+def test_parse_size(value, expected):
+    assert parse_size(value) == expected
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("22x", "is not a size"), ("", "is not a size"), (0, "greater than 0"), (-1, "greater than 0"),
+    ("0m", "greater than 0"), (True, "(bool)"), (2.5, "(float)"), (None, "(NoneType)"),
+])
+def test_parse_size_rejects(value, message):
+    with pytest.raises(FsyncError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse_size(value)
+
+
+def test_percentile_nearest_rank():
+    values = list(range(1, 101))
+    assert percentile(values, 50) == 50
+    assert percentile(values, 99) == 99
+    assert percentile(values, 100) == 100
+    assert percentile([7], 99) == 7
+    assert percentile([1, 2, 3], 0) == 1
+    with pytest.raises(FsyncError):
+        percentile([], 50)
+
+
+def test_summarize_in_milliseconds():
+    figures = summarize([1_000_000] * 98 + [5_000_000, 20_000_000], 1.23456)
+    assert figures == {"samples": 100, "p50_ms": 1.0, "p90_ms": 1.0, "p99_ms": 5.0,
+                       "max_ms": 20.0, "duration_s": 1.235}
+
+
+def test_measure_real_directory_leaves_nothing(tmp_path):
+    figures = measure(str(tmp_path), "64k", 2300)
+    assert figures["samples"] == 64 * 1024 // 2300
+    assert 0 < figures["p50_ms"] <= figures["p90_ms"] <= figures["p99_ms"] <= figures["max_ms"]
+    assert figures["duration_s"] > 0
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_measure_without_preallocation(tmp_path):
+    assert measure(str(tmp_path), 4600, 2300, preallocate=False)["samples"] == 2
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("size", "block", "message"), [
+    ("1k", "2k", "block size 2048 is larger than size 1024"),
+    ("1k", 0, "greater than 0"),
+    ("lots", 2300, "is not a size"),
+])
+def test_bad_input_writes_nothing(tmp_path, size, block, message):
+    with pytest.raises(FsyncError, match=message):
+        measure(str(tmp_path), size, block)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_not_a_directory(tmp_path):
+    target = tmp_path / "file"
+    target.write_text("x")
+    with pytest.raises(FsyncError, match="not a directory"):
+        measure(str(target), "4k")
+    with pytest.raises(FsyncError, match="not a directory"):
+        measure(str(tmp_path / "missing"), "4k")
+
+
+def _failing_sync(exc):
+    calls = {"n": 0}
+    real = os.fdatasync
+
+    def sync(fd):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise exc
+        real(fd)
+
+    return sync
+
+
+def test_io_error_removes_temp_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(_fsync.os, "fdatasync", _failing_sync(OSError(errno.EIO, "Input/output error")))
+    with pytest.raises(FsyncError, match="measure failed for .*: Input/output error"):
+        measure(str(tmp_path), "64k")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_removes_temp_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(_fsync.os, "fdatasync", _failing_sync(KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        measure(str(tmp_path), "64k")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sigterm_removes_temp_file_and_restores_handler(tmp_path):
+    before = signal.getsignal(signal.SIGTERM)
+    timer = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGTERM))
+    timer.start()
+    try:
+        with pytest.raises(BaseException, match="interrupted by signal"):
+            measure(str(tmp_path), "2g", 2300, preallocate=False)  # far longer than 50 ms
+    finally:
+        timer.cancel()
+    assert list(tmp_path.iterdir()) == []
+    assert signal.getsignal(signal.SIGTERM) is before
