@@ -1,0 +1,181 @@
+"""Tests for the edgeops.gitops.kubeadm_config filter.
+
+Every document rendered for every supported minor release is checked against
+the field schema of its apiVersion (tests/standin/kubeadm-schemas.yaml, written
+from upstream kubeadm's types.go and shared with the kubeadm stand-in);
+golden files pin 1.10 and the current release; bad input is refused.
+Regenerate the goldens after a deliberate change with EDGEOPS_UPDATE_GOLDEN=1.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+from ansible.errors import AnsibleFilterError
+from ansible_collections.edgeops.gitops.plugins.filter.kubeadm_config import kubeadm_config
+from ansible_collections.edgeops.gitops.plugins.module_utils._kubeadm import (
+    API_VERSIONS,
+    NEWEST,
+    OLDEST,
+    parse_join_command,
+)
+
+HERE = Path(__file__).parent / "kubeadm"
+STANDIN = Path(__file__).resolve().parents[3] / "standin"
+_spec = importlib.util.spec_from_file_location("kubeadm_schema", STANDIN / "kubeadm_schema.py")
+assert _spec and _spec.loader
+schema = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(schema)
+SCHEMAS = schema.load_schemas(str(STANDIN / "kubeadm-schemas.yaml"))
+DATA = yaml.safe_load((HERE / "spec.yml").read_text(encoding="utf-8"))
+SPEC = DATA["spec"]
+TOKEN = "abcdef.0123456789abcdef"
+MINORS = list(range(OLDEST[1], NEWEST[1] + 1))
+
+
+def spec(**changes):
+    out = copy.deepcopy(SPEC)
+    out.update(changes)
+    return out
+
+
+@pytest.mark.parametrize("minor", MINORS)
+@pytest.mark.parametrize("role", ["init", "join", "control-plane-join"])
+def test_every_release_renders_schema_valid_documents(minor, role):
+    if role == "control-plane-join" and minor < 15:
+        pytest.skip("control-plane join needs the uploaded certificate key (1.15+)")
+    docs = kubeadm_config(SPEC, f"1.{minor}.0", role)
+    assert docs, "nothing rendered"
+    assert schema.validate_documents(docs, SCHEMAS) == []
+    expected = next(api for first, last, api in API_VERSIONS if first <= minor <= last)
+    for doc in docs:
+        assert doc["apiVersion"] == expected
+        assert schema.readable_by(doc["apiVersion"], minor, SCHEMAS)
+
+
+@pytest.mark.parametrize("minor", MINORS)
+def test_spec_values_reach_the_documents(minor):
+    """The private address, etcd dir and extra args land where that version reads them."""
+    text = yaml.safe_dump_all(kubeadm_config(SPEC, f"1.{minor}", "init"))
+    for needle in ("10.213.7.10", "/var/lib/etcd-nvme/data", "10.244.0.0/16", "10.96.0.0/12",
+                   "registry.example.internal/k8s", "audit-log-maxage", "node-cidr-mask-size",
+                   "k8s-master-01", "cluster.local"):
+        assert needle in text, (minor, needle)
+    if minor >= 11:  # 1.10 cannot carry kubelet flags: they go to the kubelet's env file
+        assert "node-ip" in text
+        assert kubeadm_config(SPEC, f"1.{minor}", "kubelet-flags") == {}
+    else:
+        assert kubeadm_config(SPEC, "1.10", "kubelet-flags") == {"node-ip": "10.213.7.10", "max-pods": "110"}
+
+
+def test_extra_args_turn_into_name_value_lists_in_v1beta4():
+    cluster = kubeadm_config(SPEC, "1.31.0")[1]
+    assert cluster["apiServer"]["extraArgs"] == [
+        {"name": "audit-log-maxage", "value": "30"},
+        {"name": "profiling", "value": "false"},
+    ]
+    assert kubeadm_config(SPEC, "1.30.0")[1]["apiServer"]["extraArgs"] == {
+        "audit-log-maxage": "30", "profiling": "false"}
+
+
+@pytest.mark.parametrize(("version", "role"), DATA["goldens"])
+def test_golden_files(version, role):
+    path = HERE / f"golden-{version}-{role}.yaml"
+    rendered = kubeadm_config(SPEC, version, role)
+    text = (yaml.safe_dump_all(rendered, sort_keys=False) if isinstance(rendered, list)
+            else yaml.safe_dump(rendered, sort_keys=False))
+    if os.environ.get("EDGEOPS_UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8")
+
+
+def test_join_command_is_parsed():
+    out = parse_join_command(
+        f"kubeadm join 10.0.0.1:6443 --token {TOKEN} --discovery-token-ca-cert-hash sha256:{'a' * 64} "
+        f"--control-plane --certificate-key {'b' * 64}"
+    )
+    assert out == {"api_server_endpoint": "10.0.0.1:6443", "token": TOKEN,
+                   "ca_cert_hashes": [f"sha256:{'a' * 64}"], "certificate_key": "b" * 64}
+
+
+@pytest.mark.parametrize(
+    ("data", "version", "role", "message"),
+    [
+        (SPEC, "1.9", "init", "not supported: supported releases are 1.10 through 1.34"),
+        (SPEC, "1.9.11", "init", "supported releases are 1.10 through 1.34"),
+        (SPEC, "banana", "init", "is not a version"),
+        (SPEC, "", "init", "is not a version"),
+        (SPEC, None, "init", "(NoneType) is not a version"),
+        (SPEC, "2.0", "init", "1.10 through 1.34"),
+        (SPEC, "1.34", "upgrade", "role 'upgrade' is not one of"),
+        (spec(pod_subnet="10.96.0.0/16"), "1.34", "init", "overlaps service_subnet"),
+        (spec(pod_subnet="10.0.0.0/8"), "1.10", "init", "overlaps service_subnet"),
+        (spec(pod_subnet="10.244.0.0/33"), "1.34", "init", "is not a valid network"),
+        (spec(service_subnet="10.96.0.1/12"), "1.34", "init", "is not a valid network"),
+        (spec(pod_subnet="banana"), "1.34", "init", "is not a valid network"),
+        (spec(pod_subnet=["10.244.0.0/16"]), "1.34", "init", "must be a CIDR string, got list"),
+        (spec(advertise_address="10.213.7.99"), "1.34", "init", "is not an address of this host"),
+        (spec(advertise_address="not-an-ip"), "1.34", "init", "is not an IP address"),
+        (spec(advertise_address=None), "1.34", "init", "advertise_address is required"),
+        (spec(pod_subnet="10.213.0.0/16"), "1.34", "init", "lies inside pod_subnet"),
+        (spec(bind_port=70000), "1.34", "init", "bind_port must be an integer"),
+        (spec(bind_port="6443"), "1.34", "init", "bind_port must be an integer"),
+        (spec(dns_domain="Cluster_Local"), "1.34", "init", "is not a DNS domain"),
+        (spec(node_name="K8S_Master"), "1.34", "init", "is not a lowercase RFC 1123 name"),
+        (spec(apiserver_extra_args=["a=b"]), "1.34", "init", "must be a dict of flag"),
+        (spec(apiserver_extra_args={"--foo": "x"}), "1.34", "init", "without leading dashes"),
+        (spec(kubelet_extra_args={"node-ip": "1.2.3.4"}), "1.34", "init", "set kubelet_node_ip"),
+        (spec(etcd_data_dir="var/lib/etcd"), "1.34", "init", "must be an absolute path"),
+        (spec(colour="blue"), "1.34", "init", "unknown spec keys ['colour']"),
+        ("10.0.0.1", "1.34", "init", "spec must be a dict, got str"),
+        (spec(join=None), "1.34", "join", "join is required"),
+        (spec(join={"command": "kubeadm init"}), "1.34", "join", "is not the output of"),
+        (spec(join={"command": "kubeadm join 10.0.0.1:6443 --token short.x "
+                               f"--discovery-token-ca-cert-hash sha256:{'a' * 64}"}),
+         "1.34", "join", "not a bootstrap token"),
+        (spec(join={"token": TOKEN, "api_server_endpoint": "10.0.0.1:6443", "ca_cert_hashes": []}),
+         "1.34", "join", "ca_cert_hashes must be a non-empty list"),
+        (spec(join={"command": SPEC["join"]["command"]}), "1.34", "control-plane-join",
+         "needs join.certificate_key"),
+        (SPEC, "1.14", "control-plane-join", "needs kubeadm 1.15 or newer"),
+    ],
+)
+def test_bad_input_is_refused(data, version, role, message):
+    with pytest.raises(AnsibleFilterError, match=r"edgeops\.gitops\.kubeadm_config") as err:
+        kubeadm_config(data, version, role)
+    assert message in str(err.value)
+    assert TOKEN not in str(err.value), "the bootstrap token must never appear in an error"
+
+
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        ({"apiVersion": "kubeadm.k8s.io/v1beta4", "kind": "ClusterConfiguration",
+          "apiServer": {"extraArgs": {"profiling": "false"}}}, "expected a list ([]Arg), got dict"),
+        ({"apiVersion": "kubeadm.k8s.io/v1beta3", "kind": "ClusterConfiguration",
+          "apiServer": {"extraArgs": [{"name": "a", "value": "b"}]}}, "expected a map"),
+        ({"apiVersion": "kubeadm.k8s.io/v1alpha1", "kind": "MasterConfiguration",
+          "nodeRegistration": {}}, "unknown field 'nodeRegistration' in MasterConfiguration"),
+        ({"apiVersion": "kubeadm.k8s.io/v1beta4", "kind": "InitConfiguration",
+          "localAPIEndpoint": {"bindPort": "6443"}}, "expected int32, got str"),
+        ({"apiVersion": "kubeadm.k8s.io/v1beta2", "kind": "MasterConfiguration"}, "has no kind"),
+        ({"apiVersion": "kubeadm.k8s.io/v1", "kind": "InitConfiguration"}, "unknown apiVersion"),
+        ({"apiVersion": "kubeadm.k8s.io/v1beta4", "kind": "JoinConfiguration"},
+         "missing required field 'discovery'"),
+    ],
+)
+def test_schema_catches_what_kubeadm_would_refuse(doc, message):
+    """The checker itself can fail: unknown fields, wrong kinds, map vs list."""
+    errors = schema.validate_document(doc, SCHEMAS)
+    assert any(message in e for e in errors), errors
+
+
+def test_every_schema_cites_its_types_go():
+    for api, entry in SCHEMAS.items():
+        version = api.rsplit("/", 1)[1]
+        assert f"cmd/kubeadm/app/apis/kubeadm/{version}/types.go" in entry["source"]
