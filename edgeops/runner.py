@@ -1,0 +1,137 @@
+"""The one module that imports :mod:`ansible_runner`.
+
+It starts ``ansible-playbook`` through the ansible-runner Python API and hands
+every event to a callback as it arrives; nothing is parsed from stdout and no
+event is kept (the callback folds them into a report), so memory stays flat in
+the number of events.
+
+Disk hygiene: the private data directory is a fresh temporary directory that
+is deleted afterwards (nothing of ours is ever written to ``env/``: no
+extravars, passwords or SSH keys); events are not written to ``job_events/``;
+and the ``command`` artifact, which ansible-runner writes with the complete
+process environment (tokens, passwords, HMAC keys...), is rewritten without
+it.  Artifacts directories are rotated (``rotate_artifacts``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import ansible_runner
+
+from edgeops.config import RunConfig
+from edgeops.errors import EdgeopsError
+
+EventHandler = Callable[[dict[str, Any]], None]
+
+#: Runner event types that carry a task result for one host.
+RESULT_EVENTS = {
+    "runner_on_ok": "ok",
+    "runner_on_failed": "failed",
+    "runner_on_unreachable": "unreachable",
+    "runner_on_skipped": "skipped",
+}
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """How ``ansible-playbook`` ended."""
+
+    status: str  # successful / failed / canceled / timeout
+    rc: int
+    artifact_dir: Path
+
+    @property
+    def cancelled(self) -> bool:
+        """True when the run was stopped by the cancel callback (Ctrl-C, SIGTERM)."""
+        return self.status == "canceled"
+
+
+def _cmdline(config: RunConfig) -> str:
+    args: list[str] = []
+    if config.check:
+        args.append("--check")
+    if config.diff:
+        args.append("--diff")
+    return shlex.join(args)
+
+
+def new_ident(command: str) -> str:
+    """Artifacts directory name for a run: sortable UTC time, command, pid."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{command}-{os.getpid()}"
+
+
+def scrub_artifacts(artifact_dir: Path) -> None:
+    """Remove what ansible-runner leaves on disk that may hold secrets.
+
+    ``command`` holds the full environment; ``fact_cache`` holds every host's
+    facts; ``job_events`` is empty (events are not written) but removed too.
+    """
+    command = artifact_dir / "command"
+    if command.exists():
+        try:
+            data = json.loads(command.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = {}
+        data["env"] = "(removed by edgeops: the environment may hold credentials)"
+        command.write_text(json.dumps(data), encoding="utf-8")
+    for sub in ("fact_cache", "job_events"):
+        shutil.rmtree(artifact_dir / sub, ignore_errors=True)
+    env_list = artifact_dir / "env.list"
+    if env_list.exists():
+        env_list.unlink()
+
+
+def run_playbook(
+    config: RunConfig,
+    on_event: EventHandler,
+    cancel: Callable[[], bool] = lambda: False,
+) -> RunResult:
+    """Run ``config.playbook`` and feed each event to ``on_event``.
+
+    ``cancel`` is polled while the playbook runs; returning True stops it
+    (the result's status is then ``canceled``).
+    """
+    if not config.inventory:
+        raise EdgeopsError("no inventory given", hint="pass -i INVENTORY")
+    config.artifacts_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    ident = config.ident or new_ident(config.command)
+    private = Path(tempfile.mkdtemp(prefix="edgeops-run-"))
+
+    def handler(event: dict[str, Any]) -> bool:
+        on_event(event)
+        return False  # never write events (and their results) to disk
+
+    try:
+        runner = ansible_runner.run(
+            private_data_dir=str(private),
+            artifact_dir=str(config.artifacts_dir),
+            ident=ident,
+            rotate_artifacts=config.rotate_artifacts,
+            project_dir=str(config.project_dir),
+            playbook=config.playbook,
+            inventory=[str(p) for p in config.inventory],
+            limit=config.limit,
+            forks=config.forks,
+            verbosity=config.verbosity or None,
+            cmdline=_cmdline(config),
+            event_handler=handler,
+            cancel_callback=cancel,
+            quiet=True,
+            suppress_env_files=True,
+        )
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+    artifact_dir = config.artifacts_dir / ident
+    scrub_artifacts(artifact_dir)
+    rc = runner.rc if isinstance(runner.rc, int) else 1
+    return RunResult(status=str(runner.status), rc=rc, artifact_dir=artifact_dir)

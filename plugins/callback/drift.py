@@ -1,0 +1,178 @@
+# Copyright: edgeops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Drift report callback: the ``edgeops drift`` JSON from any ansible-playbook run."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: drift
+type: aggregate
+short_description: Per host and concern drift report (JSON, JUnit) plus a one-screen summary
+description:
+  - Collects every task result of the run into the same report C(edgeops drift --format json) writes
+    (schema C(edgeops.gitops/drift-report/v1), see C(docs/report-schema.md)).
+  - Run the playbook with C(--check --diff) to get a drift report; without C(--check) the report lists
+    what the run changed.
+  - Fills the gap AWX check jobs have, which show no "changed" status. Enable it in the project's
+    C(ansible.cfg) or the job's environment and read the JSON file the job writes.
+  - At the end of the run it prints a summary (outcome, host counts and every drifted, failed,
+    unreachable or unchecked concern), one screen at most.
+  - Results of C(no_log) tasks are recorded as censored; their values and diffs never reach the report.
+version_added: 0.1.0
+requirements:
+  - enable in the configuration, C(callbacks_enabled = edgeops.gitops.drift)
+options:
+  report_path:
+    description:
+      - Where to write the JSON report. Nothing is written when unset (the summary is still printed).
+      - The file is replaced atomically at the end of the run.
+    type: path
+    env:
+      - name: EDGEOPS_DRIFT_REPORT
+    ini:
+      - section: callback_edgeops_drift
+        key: report_path
+  junit_path:
+    description: Where to write the same report as JUnit XML (one test case per host and concern).
+    type: path
+    env:
+      - name: EDGEOPS_DRIFT_JUNIT
+    ini:
+      - section: callback_edgeops_drift
+        key: junit_path
+  summary:
+    description: Print the one-screen summary at the end of the run.
+    type: bool
+    default: true
+    env:
+      - name: EDGEOPS_DRIFT_SUMMARY
+    ini:
+      - section: callback_edgeops_drift
+        key: summary
+"""
+
+EXAMPLES = r"""
+# ansible.cfg
+# [defaults]
+# callbacks_enabled = edgeops.gitops.drift
+# [callback_edgeops_drift]
+# report_path = drift.json
+
+# or, for one run:
+# EDGEOPS_DRIFT_REPORT=drift.json ANSIBLE_CALLBACKS_ENABLED=edgeops.gitops.drift \
+#   ansible-playbook edgeops.gitops.site -i inventory/ --check --diff
+"""
+
+import os  # noqa: E402
+import tempfile  # noqa: E402
+from typing import Any  # noqa: E402
+
+from ansible import context  # noqa: E402
+from ansible.plugins.callback import CallbackBase  # noqa: E402
+from ansible_collections.edgeops.gitops.plugins.plugin_utils._drift_report import (  # noqa: E402
+    ReportBuilder,
+    summary_lines,
+    to_json,
+    to_junit,
+)
+
+
+def _write_atomic(path: str, text: str) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".drift-", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+class CallbackModule(CallbackBase):
+    """Aggregate callback that builds the edgeops drift report."""
+
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "edgeops.gitops.drift"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self, display: Any = None) -> None:
+        super().__init__(display=display)
+        self._builder: ReportBuilder | None = None
+        self._play: str | None = None
+
+    def _ensure_builder(self, playbook: str | None = None) -> ReportBuilder:
+        if self._builder is None:
+            args = context.CLIARGS
+            inventory = args.get("inventory") or ()
+            self._builder = ReportBuilder(
+                mode="check" if args.get("check") else "apply",
+                meta={
+                    "playbook": playbook,
+                    "inventory": ",".join(str(i) for i in inventory) or None,
+                    "limit": args.get("subset") or None,
+                },
+            )
+        return self._builder
+
+    # -- events ----------------------------------------------------------------
+    def v2_playbook_on_start(self, playbook: Any) -> None:
+        self._ensure_builder(getattr(playbook, "_file_name", None))
+
+    def v2_playbook_on_play_start(self, play: Any) -> None:
+        self._play = play.get_name()
+
+    def _record(self, kind: str, result: Any, ignore_errors: bool = False) -> None:
+        task = result._task
+        role = getattr(task, "_role", None)
+        action = getattr(task, "resolved_action", None) or task.action
+        # Same names as ansible-runner's events, so both adapters key concerns alike.
+        self._ensure_builder().task_result(
+            result._host.get_name(),
+            kind,
+            task.name or task.action,
+            str(action),
+            result._result,
+            role=getattr(role, "_role_name", None) if role is not None else None,
+            play=self._play,
+            ignore_errors=ignore_errors,
+        )
+
+    def v2_runner_on_ok(self, result: Any) -> None:
+        self._record("ok", result)
+
+    def v2_runner_on_failed(self, result: Any, ignore_errors: bool = False) -> None:
+        self._record("failed", result, ignore_errors=ignore_errors)
+
+    def v2_runner_on_unreachable(self, result: Any) -> None:
+        self._record("unreachable", result)
+
+    def v2_runner_on_skipped(self, result: Any) -> None:
+        self._record("skipped", result)
+
+    def v2_playbook_on_stats(self, stats: Any) -> None:
+        builder = self._ensure_builder()
+        for host in sorted(stats.processed.keys()):
+            builder.host_stats(host, stats.summarize(host))
+        report = builder.build()
+        report_path = self.get_option("report_path")
+        junit_path = self.get_option("junit_path")
+        if report_path:
+            _write_atomic(report_path, to_json(report))
+        if junit_path:
+            _write_atomic(junit_path, to_junit(report))
+        if self.get_option("summary"):
+            title = "EDGEOPS DRIFT REPORT" if report["mode"] == "check" else "EDGEOPS APPLY REPORT"
+            self._display.banner(title)
+            colour = {0: "green", 2: "yellow"}.get(report["exit_code"], "red")
+            lines = summary_lines(report)
+            self._display.display(lines[0], color=colour)
+            for line in lines[1:]:
+                self._display.display(line)
+            if report_path:
+                self._display.display(f"  report: {report_path}")
