@@ -331,7 +331,7 @@ def write_runtime(proc_root, key, value):
     """Write one value to the kernel.  Returns False when the key is read-only here."""
     path = key_path(proc_root, key)
     try:
-        fd = os.open(path, os.O_WRONLY)
+        fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
     except OSError as err:
         if err.errno in READ_ONLY_ERRNOS:
             return False
