@@ -19,6 +19,7 @@ from ansible.errors import AnsibleParserError
 from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import init_plugin_loader, inventory_loader
+from ansible.utils.collection_loader._collection_config import AnsibleCollectionConfig
 from ansible_collections.edgeops.gitops.plugins.inventory.terraform_state import (
     hosts_from_state,
     load_state,
@@ -40,18 +41,22 @@ REFERENCE_GROUPS = {
 }
 
 
-@pytest.fixture(scope="module")
-def plugin_loader():
-    """Ansible's plugin loader with the collection finder installed, as the CLIs do it.
+def install_collection_loader() -> None:
+    """Ansible's collection finder, installed as the CLIs do it (once per process).
 
     Test modules collected earlier may have imported ``ansible_collections`` through plain
     ``sys.path``; the collection finder must load those packages itself, so drop them first.
     """
-    for name in [
-        m for m in sys.modules if m == "ansible_collections" or m.startswith("ansible_collections.")
-    ]:
+    if AnsibleCollectionConfig.collection_finder is not None:
+        return
+    for name in [m for m in sys.modules if m.split(".")[0] == "ansible_collections"]:
         del sys.modules[name]
     init_plugin_loader([str(COLLECTIONS)])
+
+
+@pytest.fixture(scope="module")
+def plugin_loader():
+    install_collection_loader()
     return inventory_loader
 
 
