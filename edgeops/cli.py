@@ -21,7 +21,13 @@ from edgeops.errors import EdgeopsError, UsageError
 from edgeops.rc import RC
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("edgeops.commands.lab",)
+COMMAND_MODULES: tuple[str, ...] = (
+    "edgeops.commands.demo",
+    "edgeops.commands.apply",
+    "edgeops.commands.drift",
+    "edgeops.commands.audit",
+    "edgeops.commands.lab",
+)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +17,13 @@ RESULT_EVENTS = {
     "runner_on_unreachable": "unreachable",
     "runner_on_skipped": "skipped",
 }
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _strip_ansi(text: str) -> str:
+    return _ANSI.sub("", text)
 
 
 @dataclass
@@ -44,6 +53,9 @@ class EventFolder:
         self.progress = Progress()
         self._on_progress = on_progress
         self.stats_seen = False
+        #: Last few "ERROR!"/warning lines Ansible printed outside task results
+        #: (bad inventory, syntax errors): shown when a run fails before any play.
+        self.errors: deque[str] = deque(maxlen=6)
 
     def __call__(self, event: dict[str, Any]) -> None:
         """Fold one runner event into the report."""
@@ -68,6 +80,13 @@ class EventFolder:
             self.progress.results += 1
             if status:
                 self.progress.counts[status] = self.progress.counts.get(status, 0) + 1
+        elif name in ("verbose", "error", "warning") or (not name.startswith(("runner_", "playbook_"))):
+            text = str(event.get("stdout") or "")
+            for line in text.splitlines():
+                clean = _strip_ansi(line).strip()
+                if clean.startswith(("ERROR", "[ERROR]", "[WARNING]: Could not match", "[WARNING]: Unable")):
+                    self.errors.append(clean[:500])
+            return
         elif name == "playbook_on_stats":
             self.stats_seen = True
             for host in sorted(set().union(*(data.get(k) or {} for k in ("processed", "dark", "failures")))):

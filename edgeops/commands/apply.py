@@ -1,0 +1,217 @@
+"""``edgeops apply``: put the hosts in the state Git describes.
+
+The run flow shared with ``edgeops drift`` (which is the same run with
+``--check --diff``) lives here: resolve inventory and playbook, take the
+audit lock, run through :mod:`edgeops.runner` while folding events into the
+report, write the audit record (also when interrupted), print the report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from rich.status import Status
+
+from edgeops import console
+from edgeops.audit import AuditLog, actor, git_state, summarise_report
+from edgeops.config import DEFAULT_PLAYBOOK, RunConfig, default_artifacts_dir, default_audit_log
+from edgeops.errors import EdgeopsError, UsageError
+from edgeops.rc import RC
+from edgeops.report.events import EventFolder, Progress
+from edgeops.report.render import FORMATS, print_table, render_text, resolve_format, write_atomic
+from edgeops.runner import new_ident, run_playbook
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add ``apply``."""
+    p = sub.add_parser(
+        "apply", help="apply the desired state from Git to the hosts",
+        description="Run the site playbook (or PLAYBOOK) through ansible-runner, report what changed "
+                    "per host and concern, and append a record to the audit log.",
+    )
+    add_run_arguments(p)
+    p.set_defaults(func=lambda args: execute(args, check=False))
+
+
+def add_run_arguments(p: argparse.ArgumentParser) -> None:
+    """Options shared by ``apply`` and ``drift``."""
+    p.add_argument("playbook", nargs="?", default=DEFAULT_PLAYBOOK,
+                   help=f"playbook file or collection playbook (default {DEFAULT_PLAYBOOK})")
+    p.add_argument("-i", "--inventory", action="append", type=Path, metavar="INVENTORY",
+                   help="inventory file or directory (repeatable; default ./inventory when it exists)")
+    p.add_argument("-l", "--limit", metavar="PATTERN", help="only these hosts (Ansible host pattern)")
+    p.add_argument("-f", "--forks", type=int, metavar="N", help="parallel hosts (default: ansible.cfg)")
+    p.add_argument("--format", choices=FORMATS, default="auto",
+                   help="report format (auto: from --output's suffix, else table on a terminal, "
+                        "JSON otherwise)")
+    p.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the report to FILE")
+    p.add_argument("--audit-log", type=Path, default=None,
+                   help=f"audit log (default $EDGEOPS_AUDIT_LOG or {default_audit_log()})")
+    p.add_argument("--lock-timeout", type=float, default=None, metavar="SECONDS",
+                   help="give up when another run holds the audit lock this long (default: wait)")
+    p.add_argument("--artifacts-dir", type=Path, default=None,
+                   help="runner artifacts, rotated "
+                        f"(default $EDGEOPS_ARTIFACTS_DIR or {default_artifacts_dir()})")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more Ansible verbosity")
+
+
+def resolve_inventory(given: list[Path] | None) -> tuple[Path, ...]:
+    """The inventories to use: as given (must exist) or ./inventory."""
+    if given:
+        missing = [str(p) for p in given if not p.exists()]
+        if missing:
+            raise UsageError(f"inventory not found: {', '.join(missing)}",
+                             hint="pass an existing inventory file or directory with -i")
+        return tuple(p.resolve() for p in given)
+    default = Path("inventory")
+    if default.exists():
+        return (default.resolve(),)
+    raise UsageError("no inventory given and ./inventory does not exist",
+                     hint="pass -i INVENTORY, or run from the root of your configuration repository")
+
+
+def resolve_playbook(playbook: str) -> str:
+    """A playbook file (made absolute) or a collection playbook name."""
+    path = Path(playbook)
+    if path.exists():
+        return str(path.resolve())
+    if path.suffix in (".yml", ".yaml") or "/" in playbook or playbook.count(".") < 2:
+        raise UsageError(f"playbook not found: {playbook}",
+                         hint=f"pass a playbook file, or a collection playbook such as {DEFAULT_PLAYBOOK}")
+    return playbook
+
+
+@dataclass
+class _Stop:
+    """Set by SIGINT/SIGTERM; polled by the runner's cancel callback."""
+
+    signum: int | None = None
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        self.signum = signum
+
+
+def _progress_printer(status: Status | None) -> Any:
+    last = [0.0]
+
+    def update(p: Progress) -> None:
+        if status is None:
+            return
+        now = time.monotonic()
+        if now - last[0] < 0.1:
+            return
+        last[0] = now
+        counts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in sorted(p.counts.items()))
+        done = f"{p.results} results" + (f": {counts}" if counts else "")
+        status.update(f"[bold]{p.play}[/] > {p.task}  [dim]{done}[/]")
+
+    return update
+
+
+def execute(args: argparse.Namespace, check: bool) -> RC:
+    """Run apply (check=False) or drift (check=True), print or write the report."""
+    rc, _report = run_and_report(args, check)
+    return rc
+
+
+def run_and_report(args: argparse.Namespace, check: bool) -> tuple[RC, dict[str, Any]]:
+    """Run, record in the audit log, emit the report; return the exit code and the report."""
+    command = "drift" if check else "apply"
+    inventory = resolve_inventory(args.inventory)
+    playbook = resolve_playbook(args.playbook)
+    if args.forks is not None and args.forks < 1:
+        raise UsageError("--forks must be at least 1")
+    out_is_tty = sys.stdout.isatty()
+    fmt = resolve_format(args.format, args.output, out_is_tty)
+    config = RunConfig(
+        playbook=playbook, inventory=inventory, limit=args.limit, check=check, diff=True,
+        forks=args.forks, verbosity=args.verbose,
+        artifacts_dir=args.artifacts_dir or default_artifacts_dir(),
+        ident=new_ident(command),
+    )
+    audit = AuditLog(args.audit_log or default_audit_log())
+    err = console.stderr()
+    meta = {"playbook": playbook, "inventory": ",".join(str(p) for p in inventory), "limit": args.limit}
+
+    stop = _Stop()
+    with audit.locked(
+        wait_message=lambda pid: err.print(f"{command}: waiting for another edgeops run (pid {pid}) "
+                                           f"holding {audit.lock_path}"),
+        timeout=args.lock_timeout,
+    ):
+        # From here on Ctrl-C/SIGTERM stop ansible-playbook and still leave a record.
+        previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+        started = time.monotonic()
+        try:
+            err.print(f"{command}: {playbook} on {meta['inventory']}"
+                      + (f" (limit {args.limit})" if args.limit else ""))
+            status = err.status("starting ansible-playbook") if err.is_terminal else None
+            folder = EventFolder("check" if check else "apply", meta, _progress_printer(status))
+            run_error: str | None = None
+            try:
+                if status is not None:
+                    status.start()
+                result = run_playbook(config, folder, cancel=lambda: stop.signum is not None)
+            except EdgeopsError:
+                raise
+            except Exception as exc:  # recorded, then re-raised as an EdgeopsError
+                run_error = f"{type(exc).__name__}: {exc}"
+                result = None
+            finally:
+                if status is not None:
+                    status.stop()
+            interrupted = stop.signum is not None or (result is not None and result.cancelled)
+            report = folder.build(interrupted=interrupted)
+            if result is not None and not folder.stats_seen and not interrupted and result.rc != 0:
+                report["outcome"], report["exit_code"] = "error", int(RC.ERROR)
+                run_error = " / ".join(folder.errors) or f"ansible-playbook exited with {result.rc}"
+            if run_error:
+                report["error"] = run_error
+            audit.append({
+                "command": command,
+                "actor": actor(),
+                "config_repo": git_state(inventory[0]),
+                "run": {**meta, "forks": args.forks, "check": check,
+                        "artifacts": str(result.artifact_dir) if result else None},
+                "hosts": summarise_report(report),
+                "outcome": report["outcome"],
+                "exit_code": report["exit_code"],
+                "duration_s": round(time.monotonic() - started, 3),
+                **({"signal": signal.Signals(stop.signum).name} if stop.signum else {}),
+            })
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+    _emit(report, fmt, args.output, out_is_tty)
+    if report.get("error"):
+        err.print(f"Error: {report['error']}")
+    if interrupted:
+        err.print(f"{command}: interrupted; the audit log records it")
+        return RC.INTERRUPTED, report
+    return RC(report["exit_code"]), report
+
+
+def _emit(report: dict[str, Any], fmt: str, output: Path | None, out_is_tty: bool) -> None:
+    out = console.stdout()
+    if output is not None:
+        if fmt == "table":
+            with output.open("w", encoding="utf-8") as fh:
+                print_table(report, console.make_console(fh))
+        else:
+            write_atomic(output, render_text(report, fmt))
+        console.stderr().print(f"report: {output} ({fmt})")
+        if out_is_tty:
+            print_table(report, out)
+        return
+    if fmt == "table":
+        print_table(report, out)
+    else:
+        sys.stdout.write(render_text(report, fmt))
+        sys.stdout.flush()
