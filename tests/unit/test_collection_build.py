@@ -59,7 +59,7 @@ def test_dependencies_are_the_collections_used():
 
 
 def test_tarball_holds_collection_content_only(installed):
-    tarball, _ = installed
+    tarball = installed[0]
     with tarfile.open(tarball) as tf:
         names = tf.getnames()
     top = {n.split("/")[0] for n in names}
@@ -70,7 +70,7 @@ def test_tarball_holds_collection_content_only(installed):
 
 
 def test_ansible_doc_lists_every_plugin(installed):
-    _, dest = installed
+    dest = installed[1]
     # Only the installed copy, not the checkout's .cache link.
     cfg = dest / "ansible.cfg"
     cfg.write_text("[defaults]\n")

@@ -39,4 +39,3 @@ def fake_bin(tmp_path: Path):
 
     add.dir = d  # type: ignore[attr-defined]
     return add
-
