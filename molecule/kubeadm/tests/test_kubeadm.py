@@ -1,0 +1,177 @@
+"""Verify the kubeadm flow against the stand-ins' records and the real files.
+
+Reads what the stand-ins recorded (/var/log/kubeadm-standin.jsonl: arguments,
+with bootstrap tokens only as SHA-256) and the cluster store on the master
+(the one place the stand-in, like kubeadm's etcd, keeps the tokens), then:
+init ran once on the master, each worker joined once with a minted token,
+check mode after converge reports nothing, a removed kubelet.conf is reported
+by check mode and healed by a converge run through ansible-runner, and no
+token appears in any output, runner artifact or file other than the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+DISTRO = os.environ.get("EDGEOPS_DISTRO", "bookworm")
+VERSION = os.environ.get("KUBEADM_VERSION", "1.34.1")
+MINOR = int(VERSION.split(".")[1])
+MASTER = f"kubeadm-{DISTRO}-master"
+WORKERS = [f"kubeadm-{DISTRO}-worker-0", f"kubeadm-{DISTRO}-worker-1"]
+EPHEMERAL = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
+SCENARIO = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"])
+INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", str(EPHEMERAL / "inventory"))
+EXPECTED_API = {10: "v1alpha1", 11: "v1alpha2", 12: "v1alpha3"}.get(MINOR) or (
+    "v1beta1" if MINOR <= 14 else "v1beta2" if MINOR <= 21 else "v1beta3" if MINOR <= 30 else "v1beta4")
+
+
+def sh(host: str, cmd: str, check: bool = True) -> str:
+    proc = subprocess.run(["podman", "exec", host, "sh", "-c", cmd], capture_output=True, text=True,
+                          check=False)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{cmd} on {host}: rc={proc.returncode} {proc.stderr}")
+    return proc.stdout
+
+
+def records(host: str) -> list:
+    text = sh(host, "cat /var/log/kubeadm-standin.jsonl 2>/dev/null || true")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def ok(host: str, command: str) -> list:
+    return [r for r in records(host) if r["command"] == command and r["rc"] == 0]
+
+
+def digest(token: str) -> str:
+    return "sha256:" + hashlib.sha256(token.encode()).hexdigest()
+
+
+def store() -> tuple:
+    path = sh(MASTER, "cat /var/lib/kubeadm-standin/store-path").strip()
+    return path, json.loads(sh(MASTER, f"cat {path}"))
+
+
+def address(host: str) -> str:
+    return sh(host, "hostname -I").split()[0]
+
+
+def playbook(*extra: str) -> str:
+    env = {**os.environ, "ANSIBLE_LOG_PATH": str(EPHEMERAL / "ansible.log")}
+    proc = subprocess.run(["ansible-playbook", "-i", INVENTORY, str(SCENARIO / "converge.yml"), *extra],
+                          capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    return proc.stdout
+
+
+def recap(output: str) -> dict:
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M)}
+
+
+def test_init_ran_once_on_the_master_only():
+    inits = ok(MASTER, "init")
+    assert len(inits) == 1, inits
+    assert inits[0]["config_api_versions"] == [f"kubeadm.k8s.io/{EXPECTED_API}"]
+    assert inits[0]["version"] == f"v{VERSION}"
+    assert inits[0]["endpoint"].startswith(address(MASTER) + ":")
+    for worker in WORKERS:
+        assert ok(worker, "init") == []
+    for name in ("admin.conf", "kubelet.conf", "manifests/kube-apiserver.yaml", "manifests/etcd.yaml"):
+        sh(MASTER, f"test -s /etc/kubernetes/{name}")
+    assert "--data-dir=/var/lib/etcd" in sh(MASTER, "cat /etc/kubernetes/manifests/etcd.yaml")
+
+
+def test_each_worker_joined_once_with_the_minted_token():
+    minted = {r["token_sha256"] for r in ok(MASTER, "token create")}
+    assert minted, "no join command was minted"
+    for worker in WORKERS:
+        joins = ok(worker, "join")
+        assert len(joins) == 1, (worker, joins)
+        assert joins[0]["token_sha256"] in minted
+        assert joins[0]["config_api_version"] == f"kubeadm.k8s.io/{EXPECTED_API}"
+        assert joins[0]["argv"] == ["join", "--config", "/dev/stdin"]  # config on stdin, not on disk
+        sh(worker, "test -s /etc/kubernetes/kubelet.conf")
+        if MINOR >= 11:
+            assert joins[0]["kubelet_node_ip"] == address(worker)
+        else:
+            dropin = sh(worker, "cat /etc/systemd/system/kubelet.service.d/20-edgeops-node-ip.conf")
+            assert f"--node-ip={address(worker)}" in dropin
+
+
+def test_prerequisites_are_in_place():
+    for host in [MASTER, *WORKERS]:
+        assert sh(host, "cat /etc/modules-load.d/kubeadm.conf").split()[-2:] == ["overlay", "br_netfilter"]
+        conf = sh(host, "cat /etc/sysctl.d/90-kubeadm.conf")
+        assert "net.ipv4.ip_forward = 1" in conf and "net.bridge.bridge-nf-call-iptables = 1" in conf
+        assert sh(host, "cat /proc/sys/net/ipv4/ip_forward").strip() == "1"
+        cgroup = "true" if MINOR >= 22 else "false"
+        assert f"SystemdCgroup = {cgroup}" in sh(host, "cat /etc/containerd/config.toml")
+        assert sh(host, "systemctl is-active containerd").strip() == "active"
+
+
+def test_check_after_converge_reports_nothing():
+    changed = recap(playbook("--check", "--diff"))
+    assert changed and all(v == 0 for v in changed.values()), changed
+
+
+def test_drift_is_reported_and_healed_through_runner():
+    import ansible_runner
+
+    lost = WORKERS[1]
+    sh(lost, "rm /etc/kubernetes/kubelet.conf")
+    changed = recap(playbook("--check"))
+    assert changed[lost] > 0 and changed[WORKERS[0]] == 0, changed
+    artifacts = Path(tempfile.mkdtemp(prefix="kubeadm-runner-", dir=str(EPHEMERAL)))
+    result = ansible_runner.run(
+        private_data_dir=str(artifacts), playbook=str(SCENARIO / "converge.yml"), inventory=INVENTORY,
+        envvars={k: v for k, v in os.environ.items() if k.startswith(("ANSIBLE_", "MOLECULE_"))},
+        quiet=True)
+    assert result.rc == 0, result.stdout.read()[-3000:]
+    joins = ok(lost, "join")
+    assert len(joins) == 2
+    minted = [r["token_sha256"] for r in ok(MASTER, "token create")]
+    assert joins[-1]["token_sha256"] == minted[-1]
+    assert len(ok(WORKERS[0], "join")) == 1 and len(ok(MASTER, "init")) == 1
+
+
+def test_token_is_nowhere_but_the_cluster_store():
+    path, data = store()
+    tokens = data["bootstrap_tokens"] + data["certificate_keys"]
+    assert len(tokens) >= 2
+    pattern = "|".join(tokens)
+    # every output and runner artifact of this scenario
+    hits = subprocess.run(["grep", "-rlE", pattern, str(EPHEMERAL)], capture_output=True, text=True,
+                          check=False).stdout.split()
+    assert hits == [], hits
+    assert (EPHEMERAL / "ansible.log").stat().st_size > 0
+    # every file on every node, except the store (where kubeadm's etcd keeps them)
+    for host in [MASTER, *WORKERS]:
+        found = sh(host, f"grep -rlE '{pattern}' /etc /var /root /tmp /run /home /opt /usr/local "
+                         "2>/dev/null || true").split()
+        expected = [path] if host == MASTER else []
+        assert found == expected, (host, found)
+    for host in [MASTER, *WORKERS]:
+        for rec in records(host):
+            assert not any(t in json.dumps(rec) for t in tokens)
+            if rec.get("token_sha256"):
+                assert rec["token_sha256"] in {digest(t) for t in tokens}
+
+
+@pytest.mark.parametrize("bad", ["1.9", "banana"])
+def test_bad_version_is_refused_before_any_change(bad):
+    before = sh(MASTER, "ls -l --time-style=+%s /etc/modules-load.d /etc/sysctl.d /etc/kubernetes")
+    env = {**os.environ, "ANSIBLE_LOG_PATH": str(EPHEMERAL / "ansible.log")}
+    proc = subprocess.run(["ansible-playbook", "-i", INVENTORY, str(SCENARIO / "converge.yml"),
+                           "-e", f"kubeadm_kubernetes_version={bad}"],
+                          capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode != 0
+    assert "supported releases are 1.10 through 1.34" in proc.stdout
+    assert "changed=0" in proc.stdout
+    assert sh(MASTER, "ls -l --time-style=+%s /etc/modules-load.d /etc/sysctl.d /etc/kubernetes") == before
