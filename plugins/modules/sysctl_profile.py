@@ -110,10 +110,6 @@ file_changed:
   description: Whether the file was (or in check mode would be) rewritten.
   returned: always
   type: bool
-path:
-  description: The file the module owns.
-  returned: always
-  type: str
 keys:
   description: One entry per key in the profile, then one per key removed from the file.
   returned: always
@@ -212,7 +208,7 @@ def run(module):
                 % (entry["key"], "predicted" if module.check_mode else "write refused",
                    entry["runtime_before"], entry["value"])
             )
-    result = dict(changed=file_changed or runtime_changed, file_changed=file_changed, path=path, keys=report)
+    result = dict(changed=file_changed or runtime_changed, file_changed=file_changed, keys=report)
     if module._diff:
         result["diff"] = dict(before=before, after=after, before_header=path, after_header=path)
     return result
