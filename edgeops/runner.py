@@ -15,11 +15,14 @@ it.  Artifacts directories are rotated (``rotate_artifacts``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
 import shutil
+import signal
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -91,6 +94,50 @@ def scrub_artifacts(artifact_dir: Path) -> None:
         env_list.unlink()
 
 
+def _playbook_children() -> list[int]:
+    """PIDs of ansible-playbook processes that are children of this process."""
+    me = os.getpid()
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            if ppid == me and b"ansible-playbook" in (entry / "cmdline").read_bytes():
+                pids.append(int(entry.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return pids
+
+
+class _GracefulCancel:
+    """Cancel callback that lets ansible-playbook stop its workers first.
+
+    ansible-runner cancels by SIGKILL to the process group, but Ansible's
+    workers run in sessions of their own and would finish their task
+    orphaned.  On the first request we send SIGINT to ansible-playbook, which
+    stops its workers and exits; only if it is still there after ``grace``
+    seconds does ansible-runner get to kill it.
+    """
+
+    def __init__(self, cancel: Callable[[], bool], grace: float = 15.0) -> None:
+        self._cancel = cancel
+        self._grace = grace
+        self._since: float | None = None
+
+    def __call__(self) -> bool:
+        if not self._cancel():
+            return False
+        if self._since is None:
+            self._since = time.monotonic()
+            for pid in _playbook_children():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGINT)
+            return False
+        return time.monotonic() - self._since > self._grace
+
+
 def run_playbook(
     config: RunConfig,
     on_event: EventHandler,
@@ -125,7 +172,7 @@ def run_playbook(
             verbosity=config.verbosity or None,
             cmdline=_cmdline(config),
             event_handler=handler,
-            cancel_callback=cancel,
+            cancel_callback=_GracefulCancel(cancel),
             quiet=True,
             suppress_env_files=True,
         )

@@ -289,7 +289,9 @@ class ReportBuilder:
         if censored:
             # Never keep anything from a censored result, even a diff.
             diffs = []
-        entry["diff"].extend(diffs)
+        for d in diffs:  # a repeated task (loops of includes) adds each diff once
+            if d not in entry["diff"]:
+                entry["diff"].append(d)
         return status
 
     def host_stats(self, host: str, stats: dict[str, int]) -> None:
