@@ -87,7 +87,7 @@ def read_runtime(proc_root, key):
     try:
         with open(key_path(proc_root, key)) as handle:
             return normalise(handle.read())
-    except (IOError, OSError):
+    except OSError:
         return None
 
 
@@ -335,7 +335,7 @@ def write_runtime(proc_root, key, value):
     except OSError as err:
         if err.errno in READ_ONLY_ERRNOS:
             return False
-        raise SysctlError("write failed for %s (%s): %s" % (key, path, os.strerror(err.errno)))
+        raise SysctlError("write failed for %s (%s): %s" % (key, path, os.strerror(err.errno))) from err
     try:
         os.write(fd, ("%s\n" % value).encode())
     except OSError as err:
@@ -344,7 +344,7 @@ def write_runtime(proc_root, key, value):
         raise SysctlError(
             "write failed for %s = %s: %s (the kernel refused the value)"
             % (key, value, os.strerror(err.errno))
-        )
+        ) from err
     finally:
         os.close(fd)
     return True
@@ -390,5 +390,5 @@ def _rollback(proc_root, entries):
         if entry["runtime_before"] is not None:
             try:
                 write_runtime(proc_root, entry["key"], entry["runtime_before"])
-            except SysctlError:
-                pass
+            except SysctlError:  # best effort: the original error is the one to report
+                continue

@@ -21,12 +21,14 @@ KEYS = (
 @pytest.fixture(scope="module")
 def state(host):
     """Runtime values (whitespace normalised), the file's lines and its metadata."""
-    out = host.check_output(
-        "for k in %s; do printf '%%s=' $k; sysctl -n $k | tr '\\t' ' '; done; "
-        "echo '--'; stat -c '%%a %%U' %s; test -e %s && echo probe-present || echo probe-absent; "
-        "echo '--'; cat %s",
-        " ".join(KEYS), PROFILE, PROBE, PROFILE,
+    # constants only: no arguments, so testinfra does no %-formatting or quoting
+    command = (
+        "for k in " + " ".join(KEYS) + "; do printf '%s=' $k; sysctl -n $k | tr '\\t' ' '; done; "
+        "echo '--'; stat -c '%a %U' " + PROFILE + "; "
+        "test -e " + PROBE + " && echo probe-present || echo probe-absent; "
+        "echo '--'; cat " + PROFILE
     )
+    out = host.check_output(command)
     runtime_text, meta, content = out.split("--\n", 2)
     runtime = dict(line.split("=", 1) for line in runtime_text.splitlines())
     values = {}
