@@ -45,7 +45,8 @@ def podman(*args: str, check: bool = True, capture: bool = True) -> str:
                           stdout=subprocess.PIPE if capture else None,
                           stderr=subprocess.PIPE if capture else None, check=False)
     if check and proc.returncode != 0:
-        raise SystemExit(f"Error: podman {' '.join(args[:3])} failed: {proc.stderr.strip() if capture else proc.returncode}")
+        detail = proc.stderr.strip() if capture else proc.returncode
+        raise SystemExit(f"Error: podman {' '.join(args[:3])} failed: {detail}")
     return proc.stdout if capture else ""
 
 
@@ -54,7 +55,23 @@ def sh(container: str, script: str, check: bool = True) -> str:
 
 
 def apply_role(container: str, memory_mb: int, disk: str) -> None:
-    """Run playbooks/mysql.yml against the container for the reference plan."""
+    """Run playbooks/mysql.yml against the container for the reference plan.
+
+    A lab host (listed in inventory/lab/hosts.yml) is converged through the lab
+    inventory, so its host and group variables apply; a private container gets
+    a one-host inventory with the plan.
+    """
+    lab = ROOT / "inventory" / "lab" / "hosts.yml"
+    if lab.is_file() and f"{container}:" in lab.read_text():
+        cmd = ["ansible-playbook", "-i", str(lab), "--limit", container,
+               str(ROOT / "playbooks" / "mysql.yml")]
+        log("+ " + " ".join(cmd))
+        proc = subprocess.run(cmd, cwd=ROOT, text=True, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, check=False)
+        if proc.returncode != 0:
+            sys.stderr.write(proc.stdout[-4000:])
+            raise SystemExit("Error: applying the mysql_host role failed")
+        return
     with tempfile.TemporaryDirectory(prefix="mysql-bench-") as tmp:
         inv = Path(tmp, "hosts.yml")
         inv.write_text(
@@ -101,9 +118,11 @@ def tps(output: str) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--container", help="use this running container (e.g. mysql-01) instead of a private one")
+    parser.add_argument("--container",
+                        help="use this running container (e.g. mysql-01) instead of a private one")
     parser.add_argument("--distro", default="bookworm")
-    parser.add_argument("--memory-mb", type=int, default=16384, help="mysql_host_memory_mb (reference: 16384)")
+    parser.add_argument("--memory-mb", type=int, default=16384,
+                        help="mysql_host_memory_mb (reference: 16384)")
     parser.add_argument("--disk-class", default="nvme")
     parser.add_argument("--tables", type=int, default=8)
     parser.add_argument("--table-size", type=int, default=300000)
@@ -120,8 +139,8 @@ def main(argv: list[str] | None = None) -> int:
         podman("run", "-d", "--name", container, "--hostname", "mysql-host-bench", "--privileged",
                "--systemd=always", f"localhost/edgeops-lab:{args.distro}", "/usr/local/sbin/edgeops-init")
         for _ in range(30):
-            if "running" in sh(container, "systemctl is-system-running || true", check=False) or \
-               "degraded" in sh(container, "systemctl is-system-running || true", check=False):
+            state = sh(container, "systemctl is-system-running || true", check=False)
+            if "running" in state or "degraded" in state:
                 break
             time.sleep(1)
     try:
@@ -142,17 +161,18 @@ def main(argv: list[str] | None = None) -> int:
             order = ["default", "tuned"] if rnd % 2 == 0 else ["tuned", "default"]
             for name in order:
                 use_config(container, name == "tuned")
-                pool = sh(container, "mariadb -N -B -e 'SELECT @@innodb_buffer_pool_size DIV 1048576'").strip()
+                pool = sh(container,
+                          "mariadb -N -B -e 'SELECT @@innodb_buffer_pool_size DIV 1048576'").strip()
                 value = tps(sysbench(container, args, "run"))
                 results[name].append(value)
                 log(f"round {rnd + 1} {name:7s} (buffer pool {pool} MiB): {value:.1f} TPS")
 
         mean_default = statistics.mean(results["default"])
         mean_tuned = statistics.mean(results["tuned"])
+        version = sh(container, "mariadb -N -B -e 'SELECT VERSION()'").strip()
         print(f"sysbench oltp_read_write, {args.threads} threads, {args.time}s per run, "
               f"{args.rounds} alternating rounds, data set {size} MiB "
-              f"({args.tables} x {args.table_size} rows), {args.distro} "
-              f"{sh(container, 'mariadb -N -B -e \"SELECT VERSION()\"').strip()}")
+              f"({args.tables} x {args.table_size} rows), {container}: {version}")
         print("default TPS: " + ", ".join(f"{v:.1f}" for v in results["default"])
               + f"  mean {mean_default:.1f}")
         print("tuned   TPS: " + ", ".join(f"{v:.1f}" for v in results["tuned"])

@@ -58,7 +58,6 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
-
 from ansible_collections.edgeops.gitops.plugins.module_utils._blockdev import judge_devices
 from ansible_collections.edgeops.gitops.plugins.module_utils._fsync import FsyncError, parse_size
 

@@ -25,7 +25,8 @@ description:
   - "Memory guard: global buffers + per-connection buffers x C(max_connections) (MySQLTuner's maximum
     possible memory usage) must stay <= 90% of RAM; otherwise the filter fails naming the overrides
     responsible. Without overrides, C(max_connections) is lowered to fit instead."
-  - The reference host (16384 MB, NVMe, MariaDB 10.11 or MySQL 8.0.29) comes out as 12G / 1G / O_DIRECT / 2000.
+  - The reference host (16384 MB, NVMe, MariaDB 10.11 or MySQL 8.0.29) comes out as
+    12G / 1G / O_DIRECT / 2000.
 options:
   _input:
     description: The host's memory in MB (for example C(ansible_memtotal_mb)).
@@ -73,7 +74,6 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
-
 from ansible_collections.edgeops.gitops.plugins.module_utils._mysql_tuning import (
     TuningError,
     compute_settings,

@@ -144,10 +144,7 @@ def buffer_pool_bytes(memory_mb: int, chunk: int, instances: int) -> int:
     memory = memory_mb * MIB
     if memory < GIB:
         return 128 * MIB
-    if memory <= 4 * GIB:
-        size = memory // 2
-    else:
-        size = memory * 3 // 4
+    size = memory // 2 if memory <= 4 * GIB else memory * 3 // 4
     unit = chunk * instances
     return max(unit, size // unit * unit)
 

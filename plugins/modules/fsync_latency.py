@@ -115,7 +115,6 @@ max_p99_ms:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.edgeops.gitops.plugins.module_utils._fsync import (
     FsyncError,
     measure,

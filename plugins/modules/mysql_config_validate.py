@@ -27,11 +27,13 @@ options:
     type: str
     required: true
   dest:
-    description: Where the drop-in will live; it must be read by O(config) through C(!includedir) or C(!include).
+    description:
+      - Where the drop-in will live; it must be read by O(config) through C(!includedir) or C(!include).
     type: path
     required: true
   config:
-    description: The server's top-level option files, in the order the server reads them (missing ones are skipped).
+    description:
+      - The server's top-level option files, in the order the server reads them (missing ones are skipped).
     type: list
     elements: path
     default: [/etc/my.cnf, /etc/mysql/my.cnf]
@@ -111,7 +113,7 @@ def flatten(path, dest, candidate, depth=0):
                          if f.endswith(".cnf")]
                 dest_dir = os.path.realpath(os.path.dirname(dest))
                 if os.path.realpath(folder) == dest_dir and os.path.basename(dest) not in os.listdir(folder):
-                    files = sorted(files + [os.path.join(folder, os.path.basename(dest))])
+                    files = sorted([*files, os.path.join(folder, os.path.basename(dest))])
         elif text.startswith("!include"):
             files = [text[len("!include"):].strip()]
         else:
@@ -169,10 +171,12 @@ def main():
                 parts.append(body)
                 used = used or hit
     except (OSError, ValueError) as exc:
-        module.fail_json(msg=f"validation failed for {params['dest']}: cannot read the server configuration: {exc}")
+        module.fail_json(msg=f"validation failed for {params['dest']}: cannot read the server"
+                             f" configuration: {exc}")
     if not used:
-        module.fail_json(msg=f"validation failed for {params['dest']}: no file of {params['config']} includes it,"
-                             " so the server would never read it; put it in an !includedir directory")
+        module.fail_json(msg=f"validation failed for {params['dest']}: no file of {params['config']}"
+                             " includes it, so the server would never read it; put it in an !includedir"
+                             " directory")
     fd, flat = tempfile.mkstemp(prefix="edgeops-mysql-", suffix=".cnf", dir=module.tmpdir)
     with os.fdopen(fd, "w") as handle:
         handle.write("\n".join(parts))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: mysql_runtime_settings
-short_description: Compare a running MySQL/MariaDB server's global variables with the desired settings, fix the dynamic ones
+short_description: Compare a running MySQL/MariaDB server's global variables with desired settings
 version_added: 0.1.0
 author: edgeops contributors
 description:
@@ -100,7 +100,6 @@ import time
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
 from ansible_collections.edgeops.gitops.plugins.module_utils._mysql_tuning import (
     normalise_name,
     normalise_value,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
-
 from ansible_collections.edgeops.gitops.plugins.filter.mysql_tuning import mysql_tuning
 from ansible_collections.edgeops.gitops.plugins.module_utils._mysql_tuning import (
     normalise_value,
@@ -109,7 +108,7 @@ def test_overrides_win_and_are_normalised():
     ],
 )
 def test_errors_are_clear(args, kwargs, message):
-    with pytest.raises(AnsibleFilterError, match="edgeops.gitops.mysql_tuning") as err:
+    with pytest.raises(AnsibleFilterError, match=r"edgeops\.gitops\.mysql_tuning") as err:
         mysql_tuning(*args, **kwargs)
     assert message in str(err.value)
 
