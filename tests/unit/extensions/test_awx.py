@@ -7,6 +7,8 @@
 * the drift-check job template's playbook, run as AWX runs it (``--check --diff``, the survey's
   extra vars) through ansible-runner with the ``edgeops.gitops.drift`` callback, writes a drift
   report that names what is out of sync on a fresh lab container, and changes nothing there.
+  The container is the inventory's database host: the site playbook's mysql play runs whole on one
+  node (the Kubernetes plays need a control plane with an etcd disk in the same run).
 """
 
 from __future__ import annotations
@@ -289,7 +291,15 @@ def test_survey_rule_rejects_bad_specs(spec, message):
 DISTRO = os.environ.get("EDGEOPS_DISTRO", "bookworm")
 CONTAINER = f"awxcheck-{DISTRO}"
 IMAGE = f"localhost/edgeops-lab:{DISTRO}"
-SYSCTL_FILE = "/etc/sysctl.d/99-k8s-network.conf"
+# what the mysql play would change on a fresh node: its config tree and the service state
+STATE_PROBE = (
+    "find /etc/mysql /etc/sysctl.d /etc/systemd/system -type f -exec md5sum {} + | sort; "
+    "systemctl is-enabled mariadb; systemctl is-active mariadb; true"
+)
+
+
+def node_state(container: str) -> str:
+    return _podman("exec", container, "sh", "-c", STATE_PROBE).stdout
 
 
 def _podman(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -356,7 +366,7 @@ def test_check_job_template_reports_drift_through_the_callback(lab_container, tm
                         "ansible_connection": "containers.podman.podman",
                         "ansible_python_interpreter": "/usr/bin/python3",
                     },
-                    "children": {"k8s_cluster": {"children": {"k8s_worker": {"hosts": {lab_container: {}}}}}},
+                    "children": {"mysql": {"hosts": {lab_container: {"mysql_host_memory_mb": 16384}}}},
                 }
             }
         )
@@ -365,6 +375,8 @@ def test_check_job_template_reports_drift_through_the_callback(lab_container, tm
         shutil.copy(vars_file, inventory / "group_vars" / vars_file.name)
     report_path = tmp_path / "drift.json"
     (tmp_path / "runner").mkdir()
+    before = node_state(lab_container)
+    assert "my.cnf" in before  # the probe sees the package's files
 
     run = ansible_runner.run(
         private_data_dir=str(tmp_path / "runner"),
@@ -391,14 +403,18 @@ def test_check_job_template_reports_drift_through_the_callback(lab_container, tm
 
     report = json.loads(report_path.read_text())
     assert report["mode"] == "check" and report["run"]["check"] is True
+    assert report["run"]["playbook"] == "drift_check.yml"
     (host,) = [h for h in report["hosts"] if h["name"] == lab_container]
-    sysctl = [c for c in host["concerns"] if "sysctl_tuning" in (c.get("role") or "")]
-    assert sysctl, json.dumps(host, indent=1)[:4000]
-    drifted = [c for c in sysctl if c["status"] == "drifted"]
-    # a fresh node has no kernel network profile: the check reports it, with a diff
-    assert drifted, json.dumps(sysctl, indent=1)[:4000]
-    assert any(c["diff"] for c in drifted)
-    assert report["outcome"] in ("drift", "error")
-    assert report["summary"]["concerns"]["drifted"] >= len(drifted)
+    mysql = [c for c in host["concerns"] if "mysql_host" in (c.get("role") or "")]
+    assert mysql, json.dumps(host, indent=1)[:4000]
+    # a fresh node has none of the desired state: the check reports it, with the file diff ...
+    drifted = [c for c in mysql if c["status"] == "drifted"]
+    assert any(c["module"] == "ansible.builtin.copy" and c["diff"] for c in drifted), drifted
+    # ... and nothing failed: the wrapper, the surveys' extra vars and --check --diff fit together
+    assert not [c for c in host["concerns"] if c["status"] in ("failed", "unreachable")], host
+    assert host["status"] == "drifted"
+    assert (report["outcome"], report["exit_code"]) == ("drift", 2)
+    assert report["summary"]["concerns"]["drifted"] == len(drifted)
+    assert run.status == "successful"  # a check run that finds drift is a successful AWX job
     # check mode changed nothing on the node
-    assert _podman("exec", lab_container, "test", "-e", SYSCTL_FILE, check=False).returncode == 1
+    assert node_state(lab_container) == before
