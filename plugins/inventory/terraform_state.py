@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 name: terraform_state
 short_description: Hosts from a Terraform state file (format version 4), no terraform binary needed
 version_added: 0.1.0
-author: edgeops contributors
+author: edgeops contributors (@edgeops)
 description:
   - Reads a Terraform state file (format version 4, as written by Terraform 0.12 and later and by
     OpenTofu) directly as JSON and turns its managed resources into inventory hosts. The C(terraform)
