@@ -102,7 +102,8 @@ options:
 notes:
   - Only state format version 4 is read. Files from Terraform 0.11 and older (version 3) must be upgraded
     by running C(terraform apply) or C(terraform refresh) once with Terraform 0.12 or later.
-  - Data sources (C(mode=data)) never become hosts.
+  - Data sources (C(mode=data)) and deposed objects (the old half of a C(create_before_destroy)
+    replacement) never become hosts; two resources that give the same hostname are an error.
   - With O(cache) enabled the parsed hosts are kept until O(cache_timeout) even when the state file
     changes; refresh with C(ansible-inventory --flush-cache).
 """
@@ -294,6 +295,7 @@ def hosts_from_state(
     Returns ``(hosts, warnings)``.
     """
     hosts, warnings = [], []
+    seen = {}
     top_keys = {p.split(".", 1)[0] for p in address_attributes}
     for resource in state.get("resources", []):
         if not isinstance(resource, dict) or resource.get("mode", "managed") != "managed":
@@ -302,6 +304,8 @@ def hosts_from_state(
         if resource_types and rtype not in resource_types:
             continue
         for instance in resource.get("instances") or []:
+            if instance.get("deposed"):
+                continue  # an old object create_before_destroy is about to delete
             attributes = instance.get("attributes") or {}
             if not resource_types and not top_keys.intersection(attributes):
                 continue  # not an addressable resource (network, volume, ...)
@@ -328,6 +332,12 @@ def hosts_from_state(
             if hostname is None:  # never just the resource name: that is the group's name
                 hostname = f"{rtype}_{resource.get('name')}"
                 hostname += "" if index is None else f"_{index}"
+            if hostname in seen:
+                raise TerraformStateError(
+                    f"Terraform resources {seen[hostname]} and {address} both give the inventory "
+                    f"hostname {hostname!r}; set hostname_attributes to an attribute that is unique"
+                )
+            seen[hostname] = address
             hosts.append(
                 {
                     "name": hostname,

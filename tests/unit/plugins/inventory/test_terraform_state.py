@@ -260,6 +260,21 @@ def test_clear_errors(plugin_loader, tmp_path, content, message):
     assert str(tmp_path) in str(err.value) or "no usable address" in str(err.value)
 
 
+def test_duplicate_hostnames_are_an_error():
+    state = json.loads(KVM_STATE.read_text())
+    state["resources"][3]["instances"][1]["attributes"]["name"] = "k8s-worker-0"
+    with pytest.raises(ValueError, match=r"k8s_worker\[0\] and libvirt_domain.k8s_worker\[1\] both"):
+        hosts_from_state(state, address_attributes=["network_interface.*.addresses.*"])
+
+
+def test_deposed_objects_are_not_hosts():
+    state = json.loads(KVM_STATE.read_text())
+    worker = state["resources"][3]["instances"][0]
+    state["resources"][3]["instances"].append({**worker, "deposed": "00000001"})
+    hosts, _ = hosts_from_state(state, address_attributes=["network_interface.*.addresses.*"])
+    assert [h["name"] for h in hosts].count("k8s-worker-0") == 1
+
+
 @pytest.mark.parametrize(("mode", "expect_warning"), [("warn", True), ("skip", False)])
 def test_missing_address_can_warn_or_skip(mode, expect_warning):
     hosts, warnings = hosts_from_state(
