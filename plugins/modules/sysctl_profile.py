@@ -11,7 +11,7 @@ short_description: Own a sysctl.d file and the runtime values it sets, in one ca
 version_added: 0.1.0
 description:
   - Takes the whole desired kernel parameter profile for one concern and owns one file under
-    C(/etc/sysctl.d) whole: keys no longer in the profile are removed from it.
+    C(/etc/sysctl.d) whole; keys no longer in the profile are removed from it.
   - Validates every key (it must exist under O(proc_root)) and every value before anything is
     written. A numeric key needs as many integers as the kernel prints for it;
     C(net.ipv4.ip_local_port_range) must be two ports, low end first, not below
@@ -22,7 +22,7 @@ description:
     refuses a value, the values already written are put back and the module fails before the file
     is written.
   - Network namespace aware. A global key that is read-only here (for example C(fs.file-max) inside
-    a container: EROFS, EACCES or EPERM on write) is reported with status C(not_applied_read_only)
+    a container, where a write fails with EROFS, EACCES or EPERM) is reported with status C(not_applied_read_only)
     and a warning. It is never reported as applied and is not a failure. The file is still written.
   - Compares whitespace-normalised values (the kernel prints multi-value keys with tabs).
   - Runtime values of keys removed from the profile are left as they are (the module cannot know
@@ -111,7 +111,9 @@ file_changed:
   returned: always
   type: bool
 keys:
-  description: One entry per key in the profile, then one per key removed from the file.
+  description:
+    - One entry per key in the profile, then one per key removed from the file.
+    - In Jinja write C(result['keys']); C(result.keys) is the dict method.
   returned: always
   type: list
   elements: dict
