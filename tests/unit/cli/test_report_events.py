@@ -156,7 +156,7 @@ def test_memory_is_flat_in_events() -> None:
     """Replaying a stream 200 times grows nothing but counters."""
     folder = EventFolder("check", {})
     events = list(stream("drift"))
-    for _ in range(200):
+    for _repeat in range(200):
         for e in events:
             folder(e)
     report = folder.build()

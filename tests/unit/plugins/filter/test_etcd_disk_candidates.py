@@ -7,14 +7,16 @@ from pathlib import Path
 import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
-
 from ansible_collections.edgeops.gitops.plugins.filter.etcd_disk_candidates import etcd_disk_candidates
 
-FIXTURE = yaml.safe_load((Path(__file__).parent / "fixtures" / "etcd_disk_candidates.yml").read_text())
+FIXTURE = yaml.safe_load(
+    (Path(__file__).parent / "fixtures" / "etcd_disk_candidates.yml").read_text()
+)
 
 
 def test_candidates_best_first():
-    assert etcd_disk_candidates(FIXTURE["devices"], FIXTURE["mounts"], FIXTURE["min_size"]) == FIXTURE["candidates"]
+    found = etcd_disk_candidates(FIXTURE["devices"], FIXTURE["mounts"], FIXTURE["min_size"])
+    assert found == FIXTURE["candidates"]
 
 
 def test_every_other_device_is_rejected_with_its_reasons():
@@ -50,7 +52,8 @@ def test_no_mounts_given_only_facts_of_devices():
 
 
 def test_nvme_partition_is_not_a_namespace():
-    devices = {"nvme0n1p1": dict(FIXTURE["devices"]["nvme0n1"]), "nvme0n1": dict(FIXTURE["devices"]["nvme0n1"])}
+    disk = FIXTURE["devices"]["nvme0n1"]
+    devices = {"nvme0n1p1": dict(disk), "nvme0n1": dict(disk)}
     assert etcd_disk_candidates(devices, [], 1) == ["/dev/nvme0n1", "/dev/nvme0n1p1"]
 
 
@@ -78,6 +81,6 @@ def test_container_view_of_the_host_disk():
     ],
 )
 def test_errors_are_clear(devices, mounts, min_size, message):
-    with pytest.raises(AnsibleFilterError, match="edgeops.gitops.etcd_disk_candidates") as err:
+    with pytest.raises(AnsibleFilterError, match=r"edgeops\.gitops\.etcd_disk_candidates") as err:
         etcd_disk_candidates(devices, mounts, min_size)
     assert message in str(err.value)

@@ -8,7 +8,6 @@ import signal
 import threading
 
 import pytest
-
 from ansible_collections.edgeops.gitops.plugins.module_utils import _fsync
 from ansible_collections.edgeops.gitops.plugins.module_utils._fsync import (
     FsyncError,
@@ -102,7 +101,7 @@ def _failing_sync(exc):
 
 def test_io_error_removes_temp_file(tmp_path, monkeypatch):
     monkeypatch.setattr(_fsync.os, "fdatasync", _failing_sync(OSError(errno.EIO, "Input/output error")))
-    with pytest.raises(FsyncError, match="measure failed for .*: Input/output error"):
+    with pytest.raises(FsyncError, match=r"measure failed for .*: Input/output error"):
         measure(str(tmp_path), "64k")
     assert list(tmp_path.iterdir()) == []
 

@@ -7,7 +7,6 @@ import json
 import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
-
 from ansible_collections.edgeops.gitops.plugins.modules import fsync_latency
 
 
