@@ -46,8 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("demo", help="the GitOps loop on the local lab, step by step (start here)",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--distro", default="bookworm", help="lab Debian release (bookworm, trixie)")
-    p.add_argument("-i", "--inventory", type=Path, default=Path("inventory/lab"),
-                   help="lab inventory directory (default inventory/lab)")
+    p.add_argument("-i", "--inventory", type=Path, action="append",
+                   help="lab inventory (repeatable; default inventory/lab)")
     p.add_argument("--report-dir", type=Path, default=Path("edgeops-demo"),
                    help="where each step's JSON and JUnit reports go (default ./edgeops-demo)")
     p.add_argument("--audit-log", type=Path, default=None,
@@ -61,6 +61,10 @@ class _Demo:
     args: argparse.Namespace
     step: int = 0
 
+    @property
+    def inventories(self) -> list[Path]:
+        return list(self.args.inventory or [Path("inventory/lab")])
+
     def heading(self, title: str, expect: str) -> None:
         self.step += 1
         out = console.stdout()
@@ -70,7 +74,7 @@ class _Demo:
 
     def run(self, command: str, expect: RC) -> dict[str, Any]:
         ns = argparse.Namespace(
-            playbook=DEFAULT_PLAYBOOK, inventory=[self.args.inventory], limit=None, forks=None,
+            playbook=DEFAULT_PLAYBOOK, inventory=self.inventories, limit=None, forks=None,
             format="table", output=None, audit_log=self.args.audit_log, lock_timeout=None,
             artifacts_dir=None, verbose=0,
         )
@@ -105,7 +109,7 @@ def _demo(args: argparse.Namespace) -> RC:
     if args.skip_lab_up:
         out.print("skipped (--skip-lab-up)")
     else:
-        config = LabConfig(distro=check_distro(args.distro), inventory_dir=args.inventory)
+        config = LabConfig(distro=check_distro(args.distro), inventory_dir=d.inventories[0])
         for line in Lab(config).up() or ["already up; nothing changed"]:
             out.print(f"lab: {line}")
 
