@@ -18,8 +18,8 @@ HERE = Path(__file__).resolve().parent
 
 
 def main(argv: list[str]) -> int:
-    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_CALLBACK_RESULT_FORMAT="json",
-               LANG="C.UTF-8")
+    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+               ANSIBLE_CALLBACK_RESULT_FORMAT="json", LANG="C.UTF-8")
     inventory = env["MOLECULE_INVENTORY_FILE"]
     cmd = ["ansible-playbook", "-i", inventory, str(HERE / "converge.yml"), *argv]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)

@@ -64,23 +64,31 @@ from ansible_collections.edgeops.gitops.plugins.module_utils._fsync import Fsync
 _NAME = "edgeops.gitops.etcd_disk_candidates"
 
 
+def _type(value):
+    """The plain type name (Ansible wraps strings and dicts in tagged subclasses)."""
+    for kind in (bool, int, float, str, dict, list):
+        if isinstance(value, kind):
+            return kind.__name__
+    return type(value).__name__
+
+
 def etcd_disk_candidates(devices, mounts=None, min_size="1g", details=False):
     """Candidates for etcd's disk, best first (or a dict with the rejections)."""
     if not isinstance(devices, dict):
         raise AnsibleFilterError(
-            f"{_NAME}: expected the ansible_devices fact (a dict), got {type(devices).__name__}: {devices!r}"
+            f"{_NAME}: expected the ansible_devices fact (a dict), got {_type(devices)}: {devices!r}"
         )
     if mounts is None:
         mounts = []
     if not isinstance(mounts, list):
         raise AnsibleFilterError(
-            f"{_NAME}: mounts must be the ansible_mounts fact (a list), got {type(mounts).__name__}: {mounts!r}"
+            f"{_NAME}: mounts must be the ansible_mounts fact (a list), got {_type(mounts)}: {mounts!r}"
         )
     try:
         min_bytes = parse_size(min_size)
     except FsyncError as exc:
         raise AnsibleFilterError(
-            f"{_NAME}: min_size {min_size!r} ({type(min_size).__name__}) is not a size: {exc}"
+            f"{_NAME}: min_size {min_size!r} ({_type(min_size)}) is not a size: {exc}"
         ) from exc
     judged = judge_devices(devices, mounts, min_bytes)
     return judged if details else judged["candidates"]

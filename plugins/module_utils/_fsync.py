@@ -21,8 +21,8 @@ import time
 DEFAULT_BLOCK_SIZE = 2300
 DEFAULT_SIZE = 22 * 1024 * 1024
 
-_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
-_SIZE_RE = re.compile(r"^\s*(\d+)\s*([kmg]?)(?:i?b)?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, "t": 1024 ** 4}
+_SIZE_RE = re.compile(r"^\s*(\d+)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE)
 
 
 class FsyncError(Exception):
@@ -36,12 +36,14 @@ def parse_size(value) -> int:
     """
     if isinstance(value, bool):
         raise FsyncError(f"size {value!r} is not a size (bool)")
+    if isinstance(value, str):
+        value = str(value)  # plain str, also for Ansible's tagged strings
     if isinstance(value, int):
         result = value
     elif isinstance(value, str):
         match = _SIZE_RE.match(value)
         if not match:
-            raise FsyncError(f"size {value!r} is not a size: use bytes or a number with k, m or g")
+            raise FsyncError(f"size {value!r} is not a size: use bytes or a number with k, m, g or t")
         result = int(match.group(1)) * _UNITS[match.group(2).lower()]
     else:
         raise FsyncError(f"size {value!r} is not a size ({type(value).__name__})")

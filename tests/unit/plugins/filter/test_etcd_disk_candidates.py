@@ -38,6 +38,7 @@ def test_every_other_device_is_rejected_with_its_reasons():
         (4 * 1024**3 + 1, ["/dev/nvme0n1", "/dev/nvme2n1", "/dev/vdb"]),
         ("50g", ["/dev/nvme0n1"]),
         ("1024g", []),
+        ("64t", []),
     ],
 )
 def test_min_size(min_size, expected):

@@ -21,7 +21,7 @@ from ansible_collections.edgeops.gitops.plugins.module_utils._fsync import (
 @pytest.mark.parametrize(
     ("value", "expected"),
     [(2300, 2300), ("2300", 2300), ("22m", 22 * 1024**2), ("22M", 22 * 1024**2), ("4k", 4096),
-     ("4KiB", 4096), ("1g", 1024**3), (" 8 GB ", 8 * 1024**3), ("512b", 512)],
+     ("4KiB", 4096), ("1g", 1024**3), (" 8 GB ", 8 * 1024**3), ("512b", 512), ("64t", 64 * 1024**4)],
 )
 def test_parse_size(value, expected):
     assert parse_size(value) == expected
