@@ -98,11 +98,15 @@ class _Stop:
         self.signum = signum
 
 
-def _progress_printer(status: Status | None) -> Any:
+def _progress_printer(status: Status | None, command: str) -> Any:
     last = [0.0]
+    plays: list[str] = []
 
     def update(p: Progress) -> None:
-        if status is None:
+        if status is None:  # not a terminal (CI log): one line per play
+            if p.play and (not plays or plays[-1] != p.play):
+                plays.append(p.play)
+                console.stderr().print(f"{command}: play: {p.play}")
             return
         now = time.monotonic()
         if now - last[0] < 0.1:
@@ -153,7 +157,7 @@ def run_and_report(args: argparse.Namespace, check: bool) -> tuple[RC, dict[str,
             err.print(f"{command}: {playbook} on {meta['inventory']}"
                       + (f" (limit {args.limit})" if args.limit else ""))
             status = err.status("starting ansible-playbook") if err.is_terminal else None
-            folder = EventFolder("check" if check else "apply", meta, _progress_printer(status))
+            folder = EventFolder("check" if check else "apply", meta, _progress_printer(status, command))
             run_error: str | None = None
             try:
                 if status is not None:
