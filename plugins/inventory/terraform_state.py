@@ -123,6 +123,7 @@ groups:
 compose:
   edgeops_plan: terraform_attributes.plan
 
+---
 # Any managed resource with an IP attribute, public addresses allowed, cached for an hour
 plugin: edgeops.gitops.terraform_state
 state_file: /srv/terraform/prod.tfstate
