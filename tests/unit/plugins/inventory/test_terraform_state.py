@@ -271,7 +271,7 @@ def test_deposed_objects_are_not_hosts():
     state = json.loads(KVM_STATE.read_text())
     worker = state["resources"][3]["instances"][0]
     state["resources"][3]["instances"].append({**worker, "deposed": "00000001"})
-    hosts, _ = hosts_from_state(state, address_attributes=["network_interface.*.addresses.*"])
+    hosts = hosts_from_state(state, address_attributes=["network_interface.*.addresses.*"])[0]
     assert [h["name"] for h in hosts].count("k8s-worker-0") == 1
 
 
