@@ -241,7 +241,7 @@ def parse(text):
             continue
         if "=" not in line:
             continue
-        key, _, value = line.partition("=")
+        key, value = line.split("=", 1)
         key = key.strip().lstrip("-").strip()
         values[key] = normalise(value)
     return values

@@ -28,7 +28,7 @@ description:
   - Runtime values of keys removed from the profile are left as they are (the module cannot know
     the default); the per-key report lists them with status C(removed).
 author:
-  - edgeops contributors
+  - edgeops contributors (@edgeops)
 extends_documentation_fragment:
   - edgeops.gitops.attributes
 attributes:
