@@ -72,8 +72,9 @@ def parse_version(version) -> tuple[int, int, int]:
     """``'1.10.13'``/``'v1.34'`` -> (1, 10, 13); raise KubeadmConfigError otherwise."""
     match = _VERSION.match(str(version).strip()) if isinstance(version, (str, int, float)) else None
     if not match or isinstance(version, bool):
+        kind = "" if isinstance(version, str) else f" ({type(version).__name__})"
         raise KubeadmConfigError(
-            f"Kubernetes version {version!r} ({type(version).__name__}) is not a version: "
+            f"Kubernetes version {version!r}{kind} is not a version: "
             f"expected MAJOR.MINOR[.PATCH], supported releases are {SUPPORTED}"
         )
     major, minor, patch = int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)

@@ -61,8 +61,12 @@ def address(host: str) -> str:
     return sh(host, "hostname -I").split()[0]
 
 
+ENV = {**os.environ, "ANSIBLE_LOG_PATH": str(EPHEMERAL / "ansible.log"), "ANSIBLE_NOCOLOR": "1",
+       "ANSIBLE_FORCE_COLOR": "0"}
+
+
 def playbook(*extra: str) -> str:
-    env = {**os.environ, "ANSIBLE_LOG_PATH": str(EPHEMERAL / "ansible.log")}
+    env = ENV
     proc = subprocess.run(["ansible-playbook", "-i", INVENTORY, str(SCENARIO / "converge.yml"), *extra],
                           capture_output=True, text=True, env=env, check=False)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
@@ -70,7 +74,8 @@ def playbook(*extra: str) -> str:
 
 
 def recap(output: str) -> dict:
-    found = re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M)
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", output)
+    found = re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", plain, re.M)
     return {m.group(1): int(m.group(2)) for m in found}
 
 
@@ -130,7 +135,7 @@ def test_drift_is_reported_and_healed_through_runner():
     artifacts = Path(tempfile.mkdtemp(prefix="kubeadm-runner-", dir=str(EPHEMERAL)))
     result = ansible_runner.run(
         private_data_dir=str(artifacts), playbook=str(SCENARIO / "converge.yml"), inventory=INVENTORY,
-        envvars={k: v for k, v in os.environ.items() if k.startswith(("ANSIBLE_", "MOLECULE_"))},
+        envvars={k: v for k, v in ENV.items() if k.startswith(("ANSIBLE_", "MOLECULE_"))},
         quiet=True)
     assert result.rc == 0, result.stdout.read()[-3000:]
     joins = ok(lost, "join")
@@ -167,9 +172,8 @@ def test_bad_input_is_refused_before_any_change():
     """bad_input.yml runs the role with each bad input of the issue; each fails in preflight."""
     listing = "ls -l --time-style=+%s /etc/modules-load.d /etc/sysctl.d /etc/kubernetes /etc/containerd"
     before = sh(MASTER, listing)
-    env = {**os.environ, "ANSIBLE_LOG_PATH": str(EPHEMERAL / "ansible.log")}
     proc = subprocess.run(["ansible-playbook", "-i", INVENTORY, str(SCENARIO / "bad_input.yml")],
-                          capture_output=True, text=True, env=env, check=False)
+                          capture_output=True, text=True, env=ENV, check=False)
     assert proc.returncode == 0, proc.stdout[-4000:]
     assert recap(proc.stdout)[MASTER] == 0
     assert sh(MASTER, listing) == before
