@@ -179,3 +179,53 @@ def test_every_schema_cites_its_types_go():
     for api, entry in SCHEMAS.items():
         version = api.rsplit("/", 1)[1]
         assert f"cmd/kubeadm/app/apis/kubeadm/{version}/types.go" in entry["source"]
+
+
+# The stand-in checks what it is given with the same schemas, and refuses the way kubeadm does.
+# Only paths that write nothing but the stand-in's own log (redirected to tmp_path) run here.
+def standin(tmp_path, *args, stdin="", version="1.34.1"):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "KUBEADM_STANDIN_LOG": str(tmp_path / "log.jsonl"),
+           "KUBEADM_STANDIN_VERSION": version}
+    proc = subprocess.run([sys.executable, str(STANDIN / "kubeadm"), *args], input=stdin,
+                          capture_output=True, text=True, env=env, check=False)
+    log = (tmp_path / "log.jsonl").read_text(encoding="utf-8") if (tmp_path / "log.jsonl").exists() else ""
+    return proc, log
+
+
+def test_standin_reports_its_version_and_says_it_is_a_standin(tmp_path):
+    proc, _ = standin(tmp_path, "version", "-o", "short", version="1.10.13")
+    assert (proc.returncode, proc.stdout) == (0, "v1.10.13\n")
+    proc, _ = standin(tmp_path, "--help")
+    assert "STAND-IN" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["reset"], 'unknown command "reset" for "kubeadm"'),
+        (["init", "--pod-network-cidr", "10.0.0.0/8"], "unknown flag: --pod-network-cidr"),
+        (["join", "--config", "/dev/stdin", "--token", TOKEN], "can not mix '--config' with arguments"),
+        (["token", "list"], 'unknown command "list" for "kubeadm token"'),
+    ],
+)
+def test_standin_refuses_what_kubeadm_refuses(tmp_path, args, message):
+    proc, log = standin(tmp_path, *args)
+    assert proc.returncode == 1
+    assert message in proc.stderr
+    assert TOKEN not in log, "the stand-in must record tokens only as a hash"
+
+
+def test_standin_checks_the_config_against_the_schemas(tmp_path):
+    docs = kubeadm_config(SPEC, "1.34.1", "join")
+    docs[0]["nodeRegistration"]["kubeletExtraArgs"] = {"node-ip": "10.213.7.10"}  # a map: pre-v1beta4 form
+    proc, log = standin(tmp_path, "join", "--config", "/dev/stdin", stdin=yaml.safe_dump_all(docs))
+    assert proc.returncode == 1
+    assert "expected a list ([]Arg), got dict" in proc.stderr
+    assert TOKEN not in log
+    old = yaml.safe_dump_all(kubeadm_config(SPEC, "1.10.13", "join"))
+    proc, _ = standin(tmp_path, "join", "--config", "/dev/stdin", stdin=old)
+    assert proc.returncode == 1
+    assert "this version of kubeadm does not read 'kubeadm.k8s.io/v1alpha1'" in proc.stderr
