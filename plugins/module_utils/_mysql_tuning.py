@@ -89,6 +89,14 @@ class TuningError(ValueError):
     """Bad input or settings that cannot be satisfied."""
 
 
+def type_name(value) -> str:
+    """The plain type name of a value (ansible-core 2.19 tags strings: ``_AnsibleTaggedStr`` -> ``str``)."""
+    for base in (bool, int, float, str, dict, list, tuple):
+        if isinstance(value, base):
+            return base.__name__
+    return type(value).__name__
+
+
 def parse_version(version) -> tuple:
     """``'10.11.6-MariaDB-0+deb12u1'`` -> ``(10, 11, 6)``; raises TuningError."""
     if isinstance(version, (list, tuple)) and 2 <= len(version) <= 3:
@@ -103,7 +111,7 @@ def parse_version(version) -> tuple:
         if match:
             return (int(match.group(1)), int(match.group(2)), int(match.group(3) or 0))
     raise TuningError(
-        f"version {version!r} ({type(version).__name__}) does not parse; "
+        f"version {version!r} ({type_name(version)}) does not parse; "
         "expected MAJOR.MINOR[.PATCH], e.g. '10.11' or '8.0.29'"
     )
 
@@ -111,7 +119,7 @@ def parse_version(version) -> tuple:
 def parse_size(value) -> int:
     """Server size syntax (``12G``, ``512M``, ``4096``) -> bytes; raises TuningError."""
     if isinstance(value, bool):
-        raise TuningError(f"size {value!r} (bool) is not a size")
+        raise TuningError(f"size {value!r} (bool) is not a size like 512M or 12G")
     if isinstance(value, int):
         return value
     if isinstance(value, float) and value.is_integer():
@@ -120,7 +128,7 @@ def parse_size(value) -> int:
         match = _SIZE_RE.match(value)
         if match:
             return int(match.group(1)) * _SUFFIX[match.group(2).upper()]
-    raise TuningError(f"size {value!r} ({type(value).__name__}) is not a size like 512M or 12G")
+    raise TuningError(f"size {value!r} ({type_name(value)}) is not a size like 512M or 12G")
 
 
 def format_size(nbytes: int):
@@ -171,18 +179,18 @@ def redo_log_bytes(memory_mb: int) -> int:
 def _check_inputs(memory_mb, vcpus, disk_class, flavour):
     if isinstance(memory_mb, bool) or not isinstance(memory_mb, int) or memory_mb <= 0:
         raise TuningError(
-            f"memory_mb {memory_mb!r} ({type(memory_mb).__name__}) must be a positive integer (MB)"
+            f"memory_mb {memory_mb!r} ({type_name(memory_mb)}) must be a positive integer (MB)"
         )
     if isinstance(vcpus, bool) or not isinstance(vcpus, int) or vcpus <= 0:
-        raise TuningError(f"vcpus {vcpus!r} ({type(vcpus).__name__}) must be a positive integer")
+        raise TuningError(f"vcpus {vcpus!r} ({type_name(vcpus)}) must be a positive integer")
     if disk_class not in DISK_CLASSES:
         raise TuningError(
-            f"disk_class {disk_class!r} ({type(disk_class).__name__}) is unknown; "
+            f"disk_class {disk_class!r} ({type_name(disk_class)}) is unknown; "
             f"expected one of {', '.join(DISK_CLASSES)}"
         )
     if flavour not in FLAVOURS:
         raise TuningError(
-            f"flavour {flavour!r} ({type(flavour).__name__}) is unknown; "
+            f"flavour {flavour!r} ({type_name(flavour)}) is unknown; "
             f"expected one of {', '.join(FLAVOURS)}"
         )
 
@@ -200,7 +208,7 @@ def compute_settings(memory_mb, vcpus=1, disk_class="ssd", flavour="mariadb", ve
     if overrides is None:
         overrides = {}
     if not isinstance(overrides, dict):
-        raise TuningError(f"overrides {overrides!r} ({type(overrides).__name__}) must be a dict")
+        raise TuningError(f"overrides {overrides!r} ({type_name(overrides)}) must be a dict")
     overrides = {normalise_name(k): v for k, v in overrides.items()}
 
     settings: dict = {}
