@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -326,6 +327,14 @@ def lab_container():
         "/usr/local/sbin/edgeops-init",
     )
     try:
+        # systemd finished booting: the service states the check compares are settled
+        deadline = time.monotonic() + 120
+        while True:
+            state = _podman("exec", CONTAINER, "systemctl", "is-system-running", "--wait", check=False)
+            if state.stdout.strip() in ("running", "degraded"):
+                break
+            assert time.monotonic() < deadline, f"systemd did not boot: {state.stdout}{state.stderr}"
+            time.sleep(1)
         yield CONTAINER
     finally:
         _podman("rm", "-f", "-t", "0", CONTAINER, check=False)
