@@ -444,6 +444,16 @@ _ICON = {
 }
 
 
+def _word(status: str, mode: str) -> str:
+    """Status as the reader should see it: in an apply run "drifted" means "changed"."""
+    status = "changed" if status == "drifted" and mode == "apply" else status
+    return status.replace("_", " ")
+
+
+def _counts(counts: dict[str, int], mode: str) -> str:
+    return ", ".join(f"{v} {_word(k, mode)}" for k, v in counts.items() if v)
+
+
 def _md_escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -453,15 +463,14 @@ def to_markdown(report: dict[str, Any]) -> str:
     title = "Drift report" if report["mode"] == "check" else "Apply report"
     lines = [f"### {title}: {report['outcome'].replace('_', ' ')}", ""]
     s = report["summary"]
-    lines.append(
-        f"{s['hosts']} hosts: "
-        + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in s["host_status"].items() if v)
-    )
-    lines += ["", "| host | status | drifted | failed | unchecked |", "|---|---|---|---|---|"]
+    lines.append(f"{s['hosts']} hosts: " + _counts(s["host_status"], report["mode"]))
+    changed_col = "drifted" if report["mode"] == "check" else "changed"
+    lines += ["", f"| host | status | {changed_col} | failed | unchecked |", "|---|---|---|---|---|"]
     for h in report["hosts"]:
         by = {st: [c["name"] for c in h["concerns"] if c["status"] == st] for st in STATUSES}
         lines.append(
-            f"| {_md_escape(h['name'])} | {_ICON.get(h['status'], '')} {h['status']} | "
+            f"| {_md_escape(h['name'])} | {_ICON.get(h['status'], '')} "
+            f"{_word(h['status'], report['mode'])} | "
             f"{_md_escape(', '.join(by['drifted'])) or '-'} | "
             f"{_md_escape(', '.join(by['failed'] + by['unreachable'])) or '-'} | "
             f"{_md_escape(', '.join(by['unchecked'])) or '-'} |"
@@ -470,7 +479,7 @@ def to_markdown(report: dict[str, Any]) -> str:
     if problems:
         lines += ["", "<details><summary>Details</summary>", ""]
         for h, c in problems:
-            lines.append(f"#### {h['name']} — {c['name']} ({c['status']})")
+            lines.append(f"#### {h['name']} — {c['name']} ({_word(c['status'], report['mode'])})")
             if c.get("module"):
                 lines.append(f"module: `{c['module']}`")
             if c.get("message"):
@@ -488,8 +497,7 @@ def summary_lines(report: dict[str, Any], width: int = 100) -> list[str]:
     word = "DRIFT" if report["mode"] == "check" else "APPLY"
     lines = [
         f"{word} SUMMARY: {report['outcome'].replace('_', ' ').upper()} "
-        f"(exit {report['exit_code']}) - {s['hosts']} hosts: "
-        + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in s["host_status"].items() if v)
+        f"(exit {report['exit_code']}) - {s['hosts']} hosts: " + _counts(s["host_status"], report["mode"])
     ]
     problems = problem_concerns(report)
     shown = problems[:15]
@@ -500,7 +508,7 @@ def summary_lines(report: dict[str, Any], width: int = 100) -> list[str]:
             extra = f" [{', '.join(keys)}]" if keys else ""
         elif c.get("message"):
             extra = f": {c['message']}"
-        line = f"  {c['status']:<11} {h['name']}: {c['name']}{extra}"
+        line = f"  {_word(c['status'], report['mode']):<11} {h['name']}: {c['name']}{extra}"
         lines.append(line if len(line) <= width else line[: width - 1] + "…")
     if len(problems) > len(shown):
         lines.append(f"  ... and {len(problems) - len(shown)} more (see the JSON report)")
