@@ -8,7 +8,8 @@ DOCUMENTATION = r"""
 name: etcd_disk_candidates
 short_description: The block devices fit to hold etcd's data, best first, from a host's facts
 version_added: 0.1.0
-author: edgeops contributors
+author:
+  - edgeops contributors (@edgeops)
 description:
   - From C(ansible_devices) and C(ansible_mounts), the devices fit for etcd, best first.
   - Fit means a whole disk that is not removable, not rotational, has no partitions, no holders

@@ -9,7 +9,8 @@ DOCUMENTATION = r"""
 module: fsync_latency
 short_description: Measure a filesystem's fdatasync latency the way etcd's disk check does
 version_added: 0.1.0
-author: edgeops contributors
+author:
+  - edgeops contributors (@edgeops)
 description:
   - The etcd disk check that C(fio --rw=write --ioengine=sync --fdatasync=1 --bs=2300 --size=22m)
     is used for, in Python, without fio.
