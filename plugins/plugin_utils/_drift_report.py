@@ -60,10 +60,24 @@ COMMAND_ACTIONS = frozenset(
     for a in (short, "ansible.builtin." + short, "ansible.legacy." + short, "community.general." + short)
 )
 UNCHECKED_NOTE = "skipped in check mode: a command cannot predict its effect, its real state is unknown"
-#: A skip decided by a when-condition never reaches the target (milliseconds);
-#: check mode skips a command in the module, on the target.  Used only when the
-#: result itself is not available (ansible-runner's skipped events omit it).
+#: A skip decided by a when-condition never reaches the target; check mode
+#: skips a command in the module, on the target, so that skip costs a round
+#: trip.  Used only when the result itself is not available (ansible-runner's
+#: skipped events omit it): a skip taking at least half the host's fastest
+#: round trip (or REMOTE_SKIP_SECONDS before any) is taken as a check-mode skip.
 REMOTE_SKIP_SECONDS = 0.1
+ROUND_TRIP_SHARE = 0.5
+
+#: Actions that run on the controller only (their duration is no round trip).
+CONTROLLER_ACTIONS = frozenset(
+    a
+    for short in (
+        "set_fact", "debug", "assert", "meta", "include_tasks", "import_tasks", "include_role",
+        "import_role", "add_host", "group_by", "fail", "set_stats", "validate_argument_spec",
+        "include_vars", "pause",
+    )
+    for a in (short, "ansible.builtin." + short, "ansible.legacy." + short)
+)
 
 
 def _now() -> str:
@@ -147,8 +161,8 @@ def _skip_status(
 
     With the result at hand (callback plugin) its message says whether check
     mode skipped the task.  ansible-runner's skipped events carry no result:
-    a command-like task skipped in a check run after reaching the target
-    (``duration`` above REMOTE_SKIP_SECONDS) is then reported unchecked.
+    a command-like task skipped in a check run is then ``timed`` and decided
+    in :meth:`ReportBuilder.build` from its duration (see ROUND_TRIP_SHARE).
     """
     if result:
         if "skip_reason" in result or "false_condition" in result:
@@ -157,8 +171,8 @@ def _skip_status(
         if any(m in msg for m in _CHECK_MODE_SKIP_MARKERS):
             return "unchecked", UNCHECKED_NOTE
         return "skipped", None
-    if check and action in COMMAND_ACTIONS and (duration or 0.0) >= REMOTE_SKIP_SECONDS:
-        return "unchecked", UNCHECKED_NOTE
+    if check and action in COMMAND_ACTIONS and duration is not None:
+        return "timed", None
     return "skipped", None
 
 
@@ -203,6 +217,7 @@ class ReportBuilder:
         self._hosts: dict[str, dict[str, dict[str, Any]]] = {}
         self._stats: dict[str, dict[str, int]] = {}
         self._changed_seen: dict[str, int] = {}
+        self._round_trip: dict[str, float] = {}
         self.events = 0
         self.current_task: str | None = None
 
@@ -247,7 +262,11 @@ class ReportBuilder:
             ignored = bool(ignore_errors)
         elif kind == "skipped":
             status, message = _skip_status(raw, action, self.mode == "check", duration)
+            if status == "timed":
+                status, pending = "skipped", True
         elif kind == "ok":
+            if duration is not None and action not in CONTROLLER_ACTIONS:
+                self._round_trip[host] = min(duration, self._round_trip.get(host, duration))
             if result.get("changed"):
                 self._changed_seen[host] = self._changed_seen.get(host, 0) + 1
             status = "drifted" if result.get("changed") else "in_sync"
@@ -277,7 +296,9 @@ class ReportBuilder:
                 "message": message,
                 "diff": [],
             }
-            if pending:
+            if pending and kind == "skipped":
+                entry["_skip_seconds"] = duration
+            elif pending:
                 entry["_pending"] = True
         else:
             if _RANK[status] < _RANK[entry["status"]]:
@@ -327,6 +348,15 @@ class ReportBuilder:
                     f"{len(pending)} hidden results changed"
                 )
 
+    def _settle_timed_skips(self, host: str, concerns: list[dict[str, Any]]) -> None:
+        """Command tasks skipped in a check run, result unknown: decide from their duration."""
+        trip = self._round_trip.get(host)
+        threshold = ROUND_TRIP_SHARE * trip if trip else REMOTE_SKIP_SECONDS
+        for c in concerns:
+            seconds = c.pop("_skip_seconds", None)
+            if seconds is not None and c["status"] == "skipped" and seconds >= threshold:
+                c["status"], c["message"] = "unchecked", UNCHECKED_NOTE
+
     def build(self, interrupted: bool = False) -> dict[str, Any]:
         """The report as a JSON-serialisable dict (see the module docstring)."""
         hosts = []
@@ -335,6 +365,7 @@ class ReportBuilder:
         for name in sorted(self._hosts):
             concerns = [dict(c) for c in self._hosts[name].values()]
             self._settle_censored(name, concerns)
+            self._settle_timed_skips(name, concerns)
             for c in concerns:
                 concern_counts[c["status"]] += 1
             stats = self._stats.get(name, {})
