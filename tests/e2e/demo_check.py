@@ -83,6 +83,10 @@ def minted_secrets() -> list[str]:
 
 
 def main() -> int:
+    """Run the checks; extra arguments are inventories (-i X -i Y; default inventory/lab)."""
+    argv = sys.argv[1:]
+    inventories = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a in ("-i", "--inventory")]
+    inv_args = [x for inv in (inventories or ["inventory/lab"]) for x in ("-i", inv)]
     schema = json.loads((ROOT / "docs" / "drift-report.schema.json").read_text())
     with tempfile.TemporaryDirectory(prefix="edgeops-e2e-") as t:
         tmp = Path(t)
@@ -99,7 +103,7 @@ def main() -> int:
         console = tmp / "console.log"
         reports = tmp / "reports"
 
-        rc = edgeops(env, console, "demo", "--skip-lab-up", "--report-dir", str(reports))
+        rc = edgeops(env, console, "demo", "--skip-lab-up", *inv_args, "--report-dir", str(reports))
         check(rc == 0, f"edgeops demo runs green (exit {rc}; log below on failure)")
         if rc != 0:
             print(console.read_text()[-6000:])
@@ -123,7 +127,7 @@ def main() -> int:
         check(codes == [0, 2, 0], f"drift exit codes over the demo are 0, 2, 0 (got {codes})")
 
         before = snapshot()
-        rc = edgeops(env, console, "drift", "-i", "inventory/lab", "-o", str(reports / "purity.json"))
+        rc = edgeops(env, console, "drift", *inv_args, "-o", str(reports / "purity.json"))
         after = snapshot()
         check(rc == 0, f"drift after the demo is in sync (exit {rc})")
         changed = [h for h in HOSTS if before[h] != after[h]]
