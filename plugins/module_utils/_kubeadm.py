@@ -87,7 +87,7 @@ def parse_version(version) -> tuple[int, int, int]:
 
 def api_version_for(version) -> str:
     """The kubeadm config apiVersion that ``version`` reads natively."""
-    _, minor, _ = parse_version(version)
+    minor = parse_version(version)[1]
     for first, last, api in API_VERSIONS:
         if first <= minor <= last:
             return api
@@ -112,7 +112,7 @@ def parse_join_command(command: str) -> dict:
     while i < len(words):
         word = words[i]
         if word.startswith("--"):
-            name, _, value = word[2:].partition("=")
+            name, value = (word[2:].split("=", 1) + [""])[:2]
             if not value and name != "control-plane" and i + 1 < len(words):
                 i += 1
                 value = words[i]
@@ -282,7 +282,7 @@ def _node_registration(s: dict, as_list: bool) -> dict:
     return reg
 
 
-def _render_v1alpha1(s: dict, kube_version: str, role: str, join: dict | None) -> list:
+def _render_v1alpha1(s: dict, kube_version: str, role: str, join: dict) -> list:
     api = "kubeadm.k8s.io/v1alpha1"
     if role == "init":
         doc: dict = {
@@ -314,7 +314,6 @@ def _render_v1alpha1(s: dict, kube_version: str, role: str, join: dict | None) -
         if s["image_repository"]:
             doc["imageRepository"] = s["image_repository"]
         return [doc]
-    assert join is not None
     doc = {
         "apiVersion": api,
         "kind": "NodeConfiguration",
@@ -329,7 +328,7 @@ def _render_v1alpha1(s: dict, kube_version: str, role: str, join: dict | None) -
     return [doc]
 
 
-def _render_v1alpha2(s: dict, kube_version: str, role: str, join: dict | None) -> list:
+def _render_v1alpha2(s: dict, kube_version: str, role: str, join: dict) -> list:
     api = "kubeadm.k8s.io/v1alpha2"
     if role == "init":
         doc: dict = {
@@ -358,7 +357,6 @@ def _render_v1alpha2(s: dict, kube_version: str, role: str, join: dict | None) -
         if s["image_repository"]:
             doc["imageRepository"] = s["image_repository"]
         return [doc]
-    assert join is not None
     doc = {
         "apiVersion": api,
         "kind": "NodeConfiguration",
@@ -397,7 +395,7 @@ def _cluster_v1alpha3(s: dict, kube_version: str) -> dict:
     return doc
 
 
-def _render_v1alpha3(s: dict, kube_version: str, role: str, join: dict | None) -> list:
+def _render_v1alpha3(s: dict, kube_version: str, role: str, join: dict) -> list:
     api = "kubeadm.k8s.io/v1alpha3"
     endpoint = {"advertiseAddress": s["advertise_address"], "bindPort": s["bind_port"]}
     if role == "init":
@@ -408,7 +406,6 @@ def _render_v1alpha3(s: dict, kube_version: str, role: str, join: dict | None) -
             "apiEndpoint": endpoint,
         }
         return [init, _cluster_v1alpha3(s, kube_version)]
-    assert join is not None
     doc: dict = {
         "apiVersion": api,
         "kind": "JoinConfiguration",
@@ -423,7 +420,7 @@ def _render_v1alpha3(s: dict, kube_version: str, role: str, join: dict | None) -
     return [doc]
 
 
-def _render_beta(s: dict, kube_version: str, role: str, join: dict | None, minor: int) -> list:
+def _render_beta(s: dict, kube_version: str, role: str, join: dict, minor: int) -> list:
     """v1beta1 (1.13-1.14), v1beta2 (1.15-1.21), v1beta3 (1.22-1.30), v1beta4 (1.31-)."""
     if minor >= 31:
         beta = "v1beta4"
@@ -471,7 +468,6 @@ def _render_beta(s: dict, kube_version: str, role: str, join: dict | None, minor
         if s["image_repository"]:
             cluster["imageRepository"] = s["image_repository"]
         return [init, cluster]
-    assert join is not None
     doc: dict = {
         "apiVersion": api,
         "kind": "JoinConfiguration",
@@ -505,11 +501,11 @@ def render(spec, version, role: str = "init"):
     """
     if role not in ROLES:
         raise KubeadmConfigError(f"role {role!r} is not one of {', '.join(ROLES)}")
-    _, minor, patch = parse_version(version)
+    minor, patch = parse_version(version)[1:]
     s = normalize(spec)
     if role == "kubelet-flags":
         return _kubelet_args(s) if minor == 10 else {}
-    join = None
+    join: dict = {}
     if role != "init":
         if role == "control-plane-join" and minor < 15:
             raise KubeadmConfigError(

@@ -196,9 +196,9 @@ def standin(tmp_path, *args, stdin="", version="1.34.1"):
 
 
 def test_standin_reports_its_version_and_says_it_is_a_standin(tmp_path):
-    proc, _ = standin(tmp_path, "version", "-o", "short", version="1.10.13")
+    proc = standin(tmp_path, "version", "-o", "short", version="1.10.13")[0]
     assert (proc.returncode, proc.stdout) == (0, "v1.10.13\n")
-    proc, _ = standin(tmp_path, "--help")
+    proc = standin(tmp_path, "--help")[0]
     assert "STAND-IN" in proc.stdout
 
 
@@ -226,6 +226,6 @@ def test_standin_checks_the_config_against_the_schemas(tmp_path):
     assert "expected a list ([]Arg), got dict" in proc.stderr
     assert TOKEN not in log
     old = yaml.safe_dump_all(kubeadm_config(SPEC, "1.10.13", "join"))
-    proc, _ = standin(tmp_path, "join", "--config", "/dev/stdin", stdin=old)
+    proc = standin(tmp_path, "join", "--config", "/dev/stdin", stdin=old)[0]
     assert proc.returncode == 1
     assert "this version of kubeadm does not read 'kubeadm.k8s.io/v1alpha1'" in proc.stderr
