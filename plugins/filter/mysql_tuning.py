@@ -8,7 +8,8 @@ DOCUMENTATION = r"""
 name: mysql_tuning
 short_description: Compute InnoDB settings for a dedicated MySQL/MariaDB host from its size
 version_added: 0.1.0
-author: edgeops contributors
+author:
+  - edgeops contributors (@edgeops)
 description:
   - Returns the server settings (variable name to value) for a host that runs nothing but the database,
     computed from its memory, vCPUs and disk class, for the flavour and version it runs, with the

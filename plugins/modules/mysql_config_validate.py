@@ -9,7 +9,8 @@ DOCUMENTATION = r"""
 module: mysql_config_validate
 short_description: Validate a candidate MySQL/MariaDB drop-in with the server's own option parser
 version_added: 0.1.0
-author: edgeops contributors
+author:
+  - edgeops contributors (@edgeops)
 description:
   - Builds the server's complete configuration as it would be with O(content) in place of O(dest)
     (following C(!include) and C(!includedir) from O(config)), and asks the server binary to parse it,

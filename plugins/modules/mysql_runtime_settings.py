@@ -9,7 +9,8 @@ DOCUMENTATION = r"""
 module: mysql_runtime_settings
 short_description: Compare a running MySQL/MariaDB server's global variables with desired settings
 version_added: 0.1.0
-author: edgeops contributors
+author:
+  - edgeops contributors (@edgeops)
 description:
   - Reads C(SHOW GLOBAL VARIABLES) over the unix socket and compares every desired setting, sizes
     in bytes (C(12G) equals C(12884901888)), booleans as ON/OFF, names case-insensitively.
