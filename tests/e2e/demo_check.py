@@ -140,7 +140,7 @@ def main() -> int:
         records = [json.loads(line) for line in (tmp / "audit" / "audit.jsonl").read_text().splitlines()]
         check(len(records) == 6 and all("hmac" in r for r in records),
               f"6 signed audit records (demo 5 + purity drift): {len(records)}")
-        hand_fix = records[3] if len(records) > 3 else {}
+        hand_fix = records[2] if len(records) > 2 else {}  # apply, drift, drift after the hand fix
         check(hand_fix.get("outcome") == "drift"
               and bool(hand_fix.get("hosts", {}).get("k8s-worker-1", {}).get("drifted")),
               "the hand-fix drift record names k8s-worker-1's drifted concern")
