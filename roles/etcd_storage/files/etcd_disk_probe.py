@@ -17,8 +17,6 @@ links. So this asks the kernel and the device itself:
     signatures read from the device itself.
 """
 
-from __future__ import print_function
-
 import errno
 import json
 import os
@@ -95,7 +93,7 @@ def probe(device, mount_point):
         # only trust its silence when the device can be read here.
         with open(device, "rb") as handle:
             handle.read(4096)
-    except (IOError, OSError) as exc:
+    except OSError as exc:
         result["errors"].append("reading %s failed: %s" % (device, exc.strerror or exc))
         return result
     try:
