@@ -126,8 +126,12 @@ def main(argv: list[str]) -> int:
               f"(target 0.75-1.25); fio {fwall:.2f} s, fsync_latency {owall:.2f} s, "
               f"ratio {owall / fwall:.2f} (target <= 1.2); samples fio {fio_rows[0]['samples']} "
               f"ours {our_rows[0]['samples']}")
-        print(f"median p50: fio {med(r['p50_ms'] for r in fio_rows):.3f} ms, "
-              f"fsync_latency {med(r['p50_ms'] for r in our_rows):.3f} ms")
+        fp50, op50 = med(r["p50_ms"] for r in fio_rows), med(r["p50_ms"] for r in our_rows)
+        pair = med(o["p99_ms"] / f["p99_ms"] for f, o in zip(fio_rows, our_rows, strict=True))
+        print(f"median p50: fio {fp50:.3f} ms, fsync_latency {op50:.3f} ms, ratio {op50 / fp50:.2f}; "
+              f"median of the per-round p99 ratios {pair:.2f}")
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"machine load average (1, 5, 15 min): {load} on {os.cpu_count()} CPUs")
     finally:
         if mounted:
             subprocess.run(["umount", str(mnt)], env=ENV, check=False)
