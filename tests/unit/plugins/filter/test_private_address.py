@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
-
 from ansible_collections.edgeops.gitops.plugins.filter.private_address import private_address
 
 CASES = [
@@ -44,6 +43,6 @@ def test_picks_private_address(facts, within, expected):
     ],
 )
 def test_errors_are_clear(facts, within, message):
-    with pytest.raises(AnsibleFilterError, match="edgeops.gitops.private_address") as err:
+    with pytest.raises(AnsibleFilterError, match=r"edgeops\.gitops\.private_address") as err:
         private_address(facts, within)
     assert message in str(err.value)
