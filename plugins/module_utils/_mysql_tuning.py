@@ -355,4 +355,3 @@ def runtime_differences(desired: dict, runtime: dict) -> dict:
         if want != have:
             diff[key] = {"before": current, "after": value}
     return diff
-
