@@ -61,16 +61,9 @@ _value:
 from ansible.errors import AnsibleFilterError
 from ansible_collections.edgeops.gitops.plugins.module_utils._blockdev import judge_devices
 from ansible_collections.edgeops.gitops.plugins.module_utils._fsync import FsyncError, parse_size
+from ansible_collections.edgeops.gitops.plugins.module_utils._types import type_name as _type
 
 _NAME = "edgeops.gitops.etcd_disk_candidates"
-
-
-def _type(value):
-    """The plain type name (Ansible wraps strings and dicts in tagged subclasses)."""
-    for kind in (bool, int, float, str, dict, list):
-        if isinstance(value, kind):
-            return kind.__name__
-    return type(value).__name__
 
 
 def etcd_disk_candidates(devices, mounts=None, min_size="1g", details=False):

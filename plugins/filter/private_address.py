@@ -47,6 +47,7 @@ from ansible_collections.edgeops.gitops.plugins.module_utils._netaddr import (
     host_ipv4_addresses,
     pick_private_address,
 )
+from ansible_collections.edgeops.gitops.plugins.module_utils._types import type_name
 
 
 def private_address(facts, within=None):
@@ -54,7 +55,7 @@ def private_address(facts, within=None):
     if not isinstance(facts, dict):
         raise AnsibleFilterError(
             "edgeops.gitops.private_address: expected a dict of host facts, got "
-            f"{type(facts).__name__}: {facts!r}"
+            f"{type_name(facts)}: {facts!r}"
         )
     try:
         found = pick_private_address(facts, within)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.edgeops.gitops.plugins.module_utils._types import type_name
+
 KIB = 1024
 MIB = 1024 * KIB
 GIB = 1024 * MIB
@@ -87,14 +89,6 @@ GUARD_RATIO = 0.90
 
 class TuningError(ValueError):
     """Bad input or settings that cannot be satisfied."""
-
-
-def type_name(value) -> str:
-    """The plain type name of a value (ansible-core 2.19 tags strings: ``_AnsibleTaggedStr`` -> ``str``)."""
-    for base in (bool, int, float, str, dict, list, tuple):
-        if isinstance(value, base):
-            return base.__name__
-    return type(value).__name__
 
 
 def parse_version(version) -> tuple:
