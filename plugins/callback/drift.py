@@ -63,8 +63,6 @@ EXAMPLES = r"""
 #   ansible-playbook edgeops.gitops.site -i inventory/ --check --diff
 """
 
-import os  # noqa: E402
-import tempfile  # noqa: E402
 from typing import Any  # noqa: E402
 
 from ansible import context  # noqa: E402
@@ -74,23 +72,8 @@ from ansible_collections.edgeops.gitops.plugins.plugin_utils._drift_report impor
     summary_lines,
     to_json,
     to_junit,
+    write_atomic,
 )
-
-
-def _write_atomic(path: str, text: str) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".drift-", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 class CallbackModule(CallbackBase):
@@ -163,9 +146,9 @@ class CallbackModule(CallbackBase):
         report_path = self.get_option("report_path")
         junit_path = self.get_option("junit_path")
         if report_path:
-            _write_atomic(report_path, to_json(report))
+            write_atomic(report_path, to_json(report))
         if junit_path:
-            _write_atomic(junit_path, to_junit(report))
+            write_atomic(junit_path, to_junit(report))
         if self.get_option("summary"):
             title = "EDGEOPS DRIFT REPORT" if report["mode"] == "check" else "EDGEOPS APPLY REPORT"
             self._display.banner(title)

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
+import tempfile
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from typing import Any
@@ -547,3 +549,20 @@ def summary_lines(report: dict[str, Any], width: int = 100) -> list[str]:
         if h["status"] == "unreachable" and not h["concerns"]:
             lines.append(f"  unreachable {h['name']}")
     return lines
+
+
+def write_atomic(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` to ``path`` through a fsynced temporary file in the same directory."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".edgeops-", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
