@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: edgeops contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Read-only probe of one block device, printed as JSON. Writes nothing.

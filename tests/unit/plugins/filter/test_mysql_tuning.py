@@ -45,22 +45,21 @@ CASES = [
      {"innodb_buffer_pool_size": "6G", "innodb_buffer_pool_instances": 4,
       "innodb_flush_method": "fsync", "innodb_io_capacity": 200}, []),
     # RAM bands: < 1 GiB, 1-4 GiB (50 %), > 4 GiB (75 %)
-    (512, 1, "ssd", "mariadb", "10.11", {"innodb_buffer_pool_size": "128M",
-                                          "innodb_log_file_size": "128M"}, []),
-    (1024, 1, "ssd", "mariadb", "10.11", {"innodb_buffer_pool_size": "512M",
-                                           "innodb_log_file_size": "512M"}, []),
+    (512, 1, "ssd", "mariadb", "10.11",
+     {"innodb_buffer_pool_size": "128M", "innodb_log_file_size": "128M"}, []),
+    (1024, 1, "ssd", "mariadb", "10.11",
+     {"innodb_buffer_pool_size": "512M", "innodb_log_file_size": "512M"}, []),
     (2048, 2, "ssd", "mariadb", "10.11", {"innodb_buffer_pool_size": "1G"}, []),
     (4096, 2, "ssd", "mariadb", "10.11", {"innodb_buffer_pool_size": "2G"}, []),
-    (6144, 2, "ssd", "mariadb", "10.11", {"innodb_buffer_pool_size": "4608M",
-                                           "innodb_log_file_size": "512M"}, []),
+    (6144, 2, "ssd", "mariadb", "10.11",
+     {"innodb_buffer_pool_size": "4608M", "innodb_log_file_size": "512M"}, []),
     # rounding down to chunk x instances: 3000 MB * 50% = 1500 MiB -> 1408M (11 x 128M)
     (3000, 1, "ssd", "mariadb", "10.11", {"innodb_buffer_pool_size": "1408M"}, []),
     # MySQL: 3000 MB, 2 instances -> unit 256M -> 1280M
-    (3000, 2, "ssd", "mysql", "8.0.29", {"innodb_buffer_pool_size": "1280M",
-                                          "innodb_buffer_pool_instances": 2}, []),
-    (262144, 16, "nvme", "mysql", "8.0.29", {"innodb_buffer_pool_size": "192G",
-                                              "innodb_log_file_size": "2G",
-                                              "innodb_buffer_pool_instances": 8}, []),
+    (3000, 2, "ssd", "mysql", "8.0.29",
+     {"innodb_buffer_pool_size": "1280M", "innodb_buffer_pool_instances": 2}, []),
+    (262144, 16, "nvme", "mysql", "8.0.29",
+     {"innodb_buffer_pool_size": "192G", "innodb_log_file_size": "2G", "innodb_buffer_pool_instances": 8}, []),
     # tiny host without overrides: max_connections lowered to fit, never a failure
     (512, 1, "hdd", "mariadb", "10.11", {"innodb_buffer_pool_size": "128M"}, []),
 ]
