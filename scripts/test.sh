@@ -65,6 +65,8 @@ if want images; then
     run_step "lab image $d" edgeops lab image --distro "$d"
   done
 fi
+lab_down_clean() { edgeops lab down && leftovers; }
+
 if want unit; then
   run_step "unit tests (pytest)" pytest -q -p no:cacheprovider tests/unit
   run_step "python style (ruff, mypy)" bash -c 'ruff check edgeops tests/unit bench scripts && mypy'
@@ -91,7 +93,7 @@ if want e2e; then
   if [[ -x tests/e2e/run.sh ]]; then
     run_step "end to end on the lab (tests/e2e/run.sh)" tests/e2e/run.sh
   fi
-  run_step "lab down leaves nothing behind" bash -c 'edgeops lab down && leftovers'
+  run_step "lab down leaves nothing behind" lab_down_clean
 fi
 
 banner "host global sysctls unchanged by the suite"
