@@ -32,4 +32,12 @@ git ls-files -z --cached --others --exclude-standard | grep -zv '^\.cache/' \
   git -c user.name=sanity -c user.email=sanity@localhost commit -qm sanity >/dev/null )
 
 cd "$dest"
-PATH=$root/.venv/bin:$PATH ansible-test sanity --python 3.11 --venv --color no "$@"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+PATH=$root/.venv/bin:$PATH ansible-test sanity --python 3.11 --venv --color no "$@" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+# ansible-test is silent on success: say how many tests passed.
+if ((rc == 0)); then
+  echo "ansible-test: $(grep -c '^Running sanity test' "$log") sanity test(s) passed"
+fi
+exit "$rc"
