@@ -59,7 +59,8 @@ CASES = [
     (3000, 2, "ssd", "mysql", "8.0.29",
      {"innodb_buffer_pool_size": "1280M", "innodb_buffer_pool_instances": 2}, []),
     (262144, 16, "nvme", "mysql", "8.0.29",
-     {"innodb_buffer_pool_size": "192G", "innodb_log_file_size": "2G", "innodb_buffer_pool_instances": 8}, []),
+     {"innodb_buffer_pool_size": "192G", "innodb_log_file_size": "2G",
+      "innodb_buffer_pool_instances": 8}, []),
     # tiny host without overrides: max_connections lowered to fit, never a failure
     (512, 1, "hdd", "mariadb", "10.11", {"innodb_buffer_pool_size": "128M"}, []),
 ]
