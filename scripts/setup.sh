@@ -6,10 +6,29 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
+# One package per line, with the reason where it is not obvious.  This list
+# is read by tests/unit/test_fresh_machine.py, which installs exactly these
+# packages into a clean Debian 12 root filesystem and checks that every
+# command the project runs is there.
 apt_packages=(
-  podman runc netavark aardvark-dns conmon uidmap slirp4netns
-  debootstrap fio sysbench e2fsprogs xfsprogs util-linux
-  python3-venv git shellcheck
+  podman              # the lab and the molecule scenarios
+  runc                # podman's runtime here (crun is not used: see edgeops/lab/data/containers.conf)
+  conmon              # podman's container monitor
+  netavark            # podman's network stack for the lab and molecule networks
+  aardvark-dns        # name resolution on those networks
+  iptables            # netavark programs the networks' NAT/forwarding rules with it
+  uidmap              # newuidmap/newgidmap for podman
+  slirp4netns         # podman's user-mode network (rootless runs, molecule defaults)
+  debootstrap         # builds the Debian root filesystems of the lab images
+  fio                 # bench/fsync_probe.py: the reference fsync measurement
+  sysbench            # bench/mysql_tuning.py
+  e2fsprogs           # mkfs.ext4, tests and benches on loop devices
+  xfsprogs            # mkfs.xfs
+  util-linux          # losetup, blkid, wipefs, mount
+  mount               # losetup, mount, umount on Debian 12
+  python3-venv        # the .venv that holds edgeops and its tools
+  git                 # the audit record's commit, ansible-galaxy, the changelog tools
+  shellcheck          # lint of the project's shell scripts
 )
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -31,8 +50,15 @@ stamp=.venv/.edgeops-deps
 want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   echo "setup: installing the edgeops package and its test tools into .venv" >&2
-  .venv/bin/python -m pip install -q --upgrade pip >&2
-  .venv/bin/python -m pip install -q -e ".[test]" >&2
+  # pip's own chatter (setuptools' editable-install notice, the machine's
+  # pip.conf) goes to a log that is shown only when the install fails.
+  log=.venv/pip-install.log
+  if ! { .venv/bin/python -m pip install -q --upgrade pip &&
+         .venv/bin/python -m pip install -q -e ".[test]"; } >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "setup: pip install failed (log: $log)" >&2
+    exit 1
+  fi
   echo "$want" > "$stamp"
 fi
 
