@@ -2,6 +2,9 @@
 # Set up this checkout on a fresh Debian 12 machine (run as root):
 # system packages, the Python venv with the edgeops package and its test
 # tools, and the collection placed where Ansible finds it.  Idempotent.
+#
+#   bash scripts/setup.sh                   set up (or bring up to date)
+#   bash scripts/setup.sh --list-packages   print the apt packages it installs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -26,10 +29,16 @@ apt_packages=(
   xfsprogs            # mkfs.xfs
   util-linux          # losetup, blkid, wipefs, mount
   mount               # losetup, mount, umount on Debian 12
+  procps              # pgrep (tests); not in a minbase system
   python3-venv        # the .venv that holds edgeops and its tools
   git                 # the audit record's commit, ansible-galaxy, the changelog tools
   shellcheck          # lint of the project's shell scripts
 )
+if [[ ${1:-} == --list-packages ]]; then  # the list above, one per line (read by the tests)
+  printf '%s\n' "${apt_packages[@]}"
+  exit 0
+fi
+
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls exactly this).
 #
-#   lab images -> unit (pytest) -> lint (ansible-lint, production profile) -> sanity
+#   fresh machine (setup.sh's packages on a clean Debian 12 root) -> lab images
+#   -> unit (pytest) -> lint (ansible-lint, production profile, shellcheck) -> sanity
 #   (ansible-test) -> molecule scenarios (each line of each
 #   scenario's `matrix`) -> end-to-end on the lab (edgeops demo & co.)
 #
@@ -10,7 +11,7 @@
 # global sysctls are recorded first and compared at the end: tests must not
 # change the machine they run on.
 #
-# Options (environment): EDGEOPS_TEST_STAGES="images unit lint sanity molecule e2e"
+# Options (environment): EDGEOPS_TEST_STAGES="fresh images unit lint sanity molecule e2e"
 # to run a subset; EDGEOPS_MOLECULE_SCENARIOS="sysctl_tuning ..." to pick scenarios.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -20,7 +21,7 @@ bash scripts/setup.sh || { echo "setup failed" >&2; exit 1; }
 . scripts/env.sh
 export PY_COLORS=0 ANSIBLE_FORCE_COLOR=0 ANSIBLE_NOCOLOR=1 NO_COLOR=1
 
-stages=${EDGEOPS_TEST_STAGES:-images unit lint sanity molecule e2e}
+stages=${EDGEOPS_TEST_STAGES:-fresh images unit lint sanity molecule e2e}
 results=()
 failed=0
 passed=0
@@ -60,6 +61,10 @@ leftovers() {
   ((n == 0 && loops == 0))
 }
 
+if want fresh; then
+  run_step "fresh Debian 12 gets every program from setup.sh" \
+    pytest -q -p no:cacheprovider tests/system/test_fresh_machine.py
+fi
 if want images; then
   for d in bookworm trixie; do
     run_step "lab image $d" edgeops lab image --distro "$d"
@@ -74,6 +79,8 @@ fi
 if want lint; then
   run_step "ansible-lint (production profile)" ansible-lint --profile production --nocolor
   run_step "role READMEs match argument_specs" python scripts/role_docs.py --check
+  run_step "shell scripts (shellcheck)" shellcheck scripts/*.sh tests/e2e/run.sh .ci/run \
+    edgeops/lab/data/image/customize.sh edgeops/lab/data/image/edgeops-init
 fi
 if want sanity; then
   run_step "ansible-test sanity" bash scripts/sanity.sh
