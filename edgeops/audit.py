@@ -113,15 +113,15 @@ def git_state(path: Path) -> dict[str, Any]:
 
 
 def summarise_report(report: dict[str, Any]) -> dict[str, Any]:
-    """What the audit keeps from a drift report: stats and concern names, no values."""
+    """What the audit keeps from a report: per host its status, stats, and per concern not in
+    sync the names of its items (keys, settings, files) - never their values."""
     hosts: dict[str, Any] = {}
     for h in report.get("hosts", []):
-        names: dict[str, list[str]] = {}
+        by_status: dict[str, dict[str, list[str]]] = {}
         for c in h.get("concerns", []):
-            if c["status"] in ("drifted", "failed", "unreachable", "unchecked"):
-                key = "changed" if c["status"] == "drifted" and report.get("mode") == "apply" else c["status"]
-                names.setdefault(key, []).append(c["name"])
-        hosts[h["name"]] = {"status": h["status"], "stats": h.get("stats"), **names}
+            if c["status"] != "in_sync":
+                by_status.setdefault(c["status"], {})[c["name"]] = [i["key"] for i in c.get("items", [])]
+        hosts[h["name"]] = {"status": h["status"], "stats": h.get("stats"), **by_status}
     return hosts
 
 

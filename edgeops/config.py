@@ -44,6 +44,10 @@ class RunConfig:
     rotate_artifacts: int = 20
     #: Identifier of this run's artifacts directory (``<time>-<command>``).
     ident: str | None = None
+    #: Where the ``edgeops.gitops.drift`` callback writes the run's JSON report.
+    report_file: Path | None = None
+    #: Keep the runner's ``stdout``/``stderr`` artifacts (they hold every ``--diff``).
+    keep_artifacts: bool = False
 
     @property
     def command(self) -> str:

@@ -5,12 +5,18 @@ every event to a callback as it arrives; nothing is parsed from stdout and no
 event is kept (the callback folds them into a report), so memory stays flat in
 the number of events.
 
+The report is not built here: the run enables the collection's
+``edgeops.gitops.drift`` callback (``config.report_file`` is where it writes
+the JSON), which sees the real task results; events only drive progress.
+
 Disk hygiene: the private data directory is a fresh temporary directory that
 is deleted afterwards (nothing of ours is ever written to ``env/``: no
 extravars, passwords or SSH keys); events are not written to ``job_events/``;
-and the ``command`` artifact, which ansible-runner writes with the complete
+the ``command`` artifact, which ansible-runner writes with the complete
 process environment (tokens, passwords, HMAC keys...), is rewritten without
-it.  Artifacts directories are rotated (``rotate_artifacts``).
+it; and ``stdout``/``stderr``, which hold every ``--diff`` (file contents,
+values), are removed unless ``config.keep_artifacts``.  Artifacts directories
+are rotated (``rotate_artifacts``).
 """
 
 from __future__ import annotations
@@ -36,13 +42,8 @@ from edgeops.errors import EdgeopsError
 
 EventHandler = Callable[[dict[str, Any]], None]
 
-#: Runner event types that carry a task result for one host.
-RESULT_EVENTS = {
-    "runner_on_ok": "ok",
-    "runner_on_failed": "failed",
-    "runner_on_unreachable": "unreachable",
-    "runner_on_skipped": "skipped",
-}
+#: The callback that builds the report (plugins/callback/drift.py).
+REPORT_CALLBACK = "edgeops.gitops.drift"
 
 
 @dataclass(frozen=True)
@@ -73,11 +74,13 @@ def new_ident(command: str) -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{command}-{os.getpid()}"
 
 
-def scrub_artifacts(artifact_dir: Path) -> None:
+def scrub_artifacts(artifact_dir: Path, keep_output: bool = False) -> None:
     """Remove what ansible-runner leaves on disk that may hold secrets.
 
     ``command`` holds the full environment; ``fact_cache`` holds every host's
-    facts; ``job_events`` is empty (events are not written) but removed too.
+    facts; ``job_events`` is empty (events are not written) but removed too;
+    ``stdout``/``stderr`` hold the playbook's output with every diff (kept
+    only with ``keep_output``).
     """
     command = artifact_dir / "command"
     if command.exists():
@@ -89,9 +92,24 @@ def scrub_artifacts(artifact_dir: Path) -> None:
         command.write_text(json.dumps(data), encoding="utf-8")
     for sub in ("fact_cache", "job_events"):
         shutil.rmtree(artifact_dir / sub, ignore_errors=True)
-    env_list = artifact_dir / "env.list"
-    if env_list.exists():
-        env_list.unlink()
+    names = ["env.list"] + ([] if keep_output else ["stdout", "stderr"])
+    for name in names:
+        with contextlib.suppress(FileNotFoundError):
+            (artifact_dir / name).unlink()
+
+
+def report_env(config: RunConfig) -> dict[str, str]:
+    """Environment that enables the report callback for this run (and keeps what is enabled)."""
+    if config.report_file is None:
+        return {}
+    enabled = [c.strip() for c in os.environ.get("ANSIBLE_CALLBACKS_ENABLED", "").split(",") if c.strip()]
+    if REPORT_CALLBACK not in enabled:
+        enabled.append(REPORT_CALLBACK)
+    return {
+        "ANSIBLE_CALLBACKS_ENABLED": ",".join(enabled),
+        "EDGEOPS_DRIFT_REPORT": str(config.report_file),
+        "EDGEOPS_DRIFT_SUMMARY": "false",  # the CLI prints the report itself
+    }
 
 
 def _playbook_children() -> list[int]:
@@ -171,6 +189,7 @@ def run_playbook(
             forks=config.forks,
             verbosity=config.verbosity or None,
             cmdline=_cmdline(config),
+            envvars=report_env(config) or None,
             event_handler=handler,
             cancel_callback=_GracefulCancel(cancel),
             quiet=True,
@@ -179,6 +198,6 @@ def run_playbook(
     finally:
         shutil.rmtree(private, ignore_errors=True)
     artifact_dir = config.artifacts_dir / ident
-    scrub_artifacts(artifact_dir)
+    scrub_artifacts(artifact_dir, keep_output=config.keep_artifacts)
     rc = runner.rc if isinstance(runner.rc, int) else 1
     return RunResult(status=str(runner.status), rc=rc, artifact_dir=artifact_dir)

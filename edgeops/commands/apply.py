@@ -2,15 +2,19 @@
 
 The run flow shared with ``edgeops drift`` (which is the same run with
 ``--check --diff``) lives here: resolve inventory and playbook, take the
-audit lock, run through :mod:`edgeops.runner` while folding events into the
-report, write the audit record (also when interrupted), print the report.
+audit lock, run through :mod:`edgeops.runner` with the collection's
+``edgeops.gitops.drift`` callback enabled, read the report it wrote, write
+the audit record (also when interrupted), print the report.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import shutil
 import signal
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +28,8 @@ from edgeops.audit import AuditLog, actor, git_state, summarise_report
 from edgeops.config import DEFAULT_PLAYBOOK, RunConfig, default_artifacts_dir, default_audit_log
 from edgeops.errors import EdgeopsError, UsageError
 from edgeops.rc import RC
-from edgeops.report.events import EventFolder, Progress
+from edgeops.report import load_report_module
+from edgeops.report.events import Progress, ProgressTracker
 from edgeops.report.render import FORMATS, print_table, render_text, resolve_format, write_atomic
 from edgeops.runner import new_ident, run_playbook
 
@@ -59,7 +64,10 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--artifacts-dir", type=Path, default=None,
                    help="runner artifacts, rotated "
                         f"(default $EDGEOPS_ARTIFACTS_DIR or {default_artifacts_dir()})")
-    p.add_argument("-v", "--verbose", action="count", default=0, help="more Ansible verbosity")
+    p.add_argument("--keep-artifacts", action="store_true",
+                   help="keep the runner's stdout/stderr artifacts (they hold every diff, values included)")
+    p.add_argument("-v", "--verbose", action="count", default=0,
+                   help="list each task of a concern that is not in sync; more Ansible verbosity")
 
 
 def resolve_inventory(given: list[Path] | None) -> tuple[Path, ...]:
@@ -125,6 +133,14 @@ def execute(args: argparse.Namespace, check: bool) -> RC:
     return rc
 
 
+def _read_report(path: Path) -> dict[str, Any] | None:
+    try:
+        report: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return report
+
+
 def run_and_report(args: argparse.Namespace, check: bool) -> tuple[RC, dict[str, Any]]:
     """Run, record in the audit log, emit the report; return the exit code and the report."""
     command = "drift" if check else "apply"
@@ -134,66 +150,81 @@ def run_and_report(args: argparse.Namespace, check: bool) -> tuple[RC, dict[str,
         raise UsageError("--forks must be at least 1")
     out_is_tty = sys.stdout.isatty()
     fmt = resolve_format(args.format, args.output, out_is_tty)
+    report_dir = Path(tempfile.mkdtemp(prefix="edgeops-report-"))
     config = RunConfig(
         playbook=playbook, inventory=inventory, limit=args.limit, check=check, diff=True,
         forks=args.forks, verbosity=args.verbose,
         artifacts_dir=args.artifacts_dir or default_artifacts_dir(),
-        ident=new_ident(command),
+        ident=new_ident(command), report_file=report_dir / "report.json",
+        keep_artifacts=args.keep_artifacts,
     )
     audit = AuditLog(args.audit_log or default_audit_log())
     err = console.stderr()
     meta = {"playbook": playbook, "inventory": ",".join(str(p) for p in inventory), "limit": args.limit}
 
     stop = _Stop()
-    with audit.locked(
-        wait_message=lambda pid: err.print(f"{command}: waiting for another edgeops run (pid {pid}) "
-                                           f"holding {audit.lock_path}"),
-        timeout=args.lock_timeout,
-    ):
-        # From here on Ctrl-C/SIGTERM stop ansible-playbook and still leave a record.
-        previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
-        started = time.monotonic()
-        try:
-            err.print(f"{command}: {playbook} on {meta['inventory']}"
-                      + (f" (limit {args.limit})" if args.limit else ""))
-            status = err.status("starting ansible-playbook") if err.is_terminal else None
-            folder = EventFolder("check" if check else "apply", meta, _progress_printer(status, command))
-            run_error: str | None = None
+    try:
+        with audit.locked(
+            wait_message=lambda pid: err.print(f"{command}: waiting for another edgeops run (pid {pid}) "
+                                               f"holding {audit.lock_path}"),
+            timeout=args.lock_timeout,
+        ):
+            # From here on Ctrl-C/SIGTERM stop ansible-playbook and still leave a record.
+            previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+            started = time.monotonic()
             try:
-                if status is not None:
-                    status.start()
-                result = run_playbook(config, folder, cancel=lambda: stop.signum is not None)
-            except EdgeopsError:
-                raise
-            except Exception as exc:  # recorded, then re-raised as an EdgeopsError
-                run_error = f"{type(exc).__name__}: {exc}"
-                result = None
+                err.print(f"{command}: {playbook} on {meta['inventory']}"
+                          + (f" (limit {args.limit})" if args.limit else ""))
+                status = err.status("starting ansible-playbook") if err.is_terminal else None
+                tracker = ProgressTracker(_progress_printer(status, command))
+                run_error: str | None = None
+                try:
+                    if status is not None:
+                        status.start()
+                    result = run_playbook(config, tracker, cancel=lambda: stop.signum is not None)
+                except EdgeopsError:
+                    raise
+                except Exception as exc:  # recorded, then re-raised as an EdgeopsError
+                    run_error = f"{type(exc).__name__}: {exc}"
+                    result = None
+                finally:
+                    if status is not None:
+                        status.stop()
+                interrupted = stop.signum is not None or (result is not None and result.cancelled)
+                assert config.report_file is not None
+                report = _read_report(config.report_file)
+                if report is None:
+                    # The callback wrote nothing: ansible-playbook stopped before its first play.
+                    mode = "check" if check else "apply"
+                    report = load_report_module().ReportBuilder(mode=mode, meta=meta).build(interrupted)
+                    if not interrupted:
+                        run_error = run_error or " / ".join(tracker.errors) or (
+                            f"ansible-playbook exited with {result.rc if result else 'an error'} "
+                            "before any play ran"
+                        )
+                elif interrupted and report["outcome"] != "interrupted":
+                    report["outcome"], report["exit_code"] = "interrupted", int(RC.ERROR)
+                if run_error:
+                    report["outcome"], report["exit_code"] = "error", int(RC.ERROR)
+                    report["error"] = run_error
+                audit.append({
+                    "command": command,
+                    "actor": actor(),
+                    "config_repo": git_state(inventory[0]),
+                    "run": {**meta, "forks": args.forks, "check": check,
+                            "artifacts": str(result.artifact_dir) if result else None},
+                    "hosts": summarise_report(report),
+                    "outcome": report["outcome"],
+                    "exit_code": report["exit_code"],
+                    "duration_s": round(time.monotonic() - started, 3),
+                    **({"signal": signal.Signals(stop.signum).name} if stop.signum else {}),
+                })
             finally:
-                if status is not None:
-                    status.stop()
-            interrupted = stop.signum is not None or (result is not None and result.cancelled)
-            report = folder.build(interrupted=interrupted)
-            if result is not None and not folder.stats_seen and not interrupted and result.rc != 0:
-                report["outcome"], report["exit_code"] = "error", int(RC.ERROR)
-                run_error = " / ".join(folder.errors) or f"ansible-playbook exited with {result.rc}"
-            if run_error:
-                report["error"] = run_error
-            audit.append({
-                "command": command,
-                "actor": actor(),
-                "config_repo": git_state(inventory[0]),
-                "run": {**meta, "forks": args.forks, "check": check,
-                        "artifacts": str(result.artifact_dir) if result else None},
-                "hosts": summarise_report(report),
-                "outcome": report["outcome"],
-                "exit_code": report["exit_code"],
-                "duration_s": round(time.monotonic() - started, 3),
-                **({"signal": signal.Signals(stop.signum).name} if stop.signum else {}),
-            })
-        finally:
-            for s, handler in previous.items():
-                signal.signal(s, handler)
-    _emit(report, fmt, args.output, out_is_tty)
+                for s, handler in previous.items():
+                    signal.signal(s, handler)
+    finally:
+        shutil.rmtree(report_dir, ignore_errors=True)
+    _emit(report, fmt, args.output, out_is_tty, verbose=args.verbose > 0)
     if report.get("error"):
         err.print(f"Error: {report['error']}")
     if interrupted:
@@ -202,20 +233,21 @@ def run_and_report(args: argparse.Namespace, check: bool) -> tuple[RC, dict[str,
     return RC(report["exit_code"]), report
 
 
-def _emit(report: dict[str, Any], fmt: str, output: Path | None, out_is_tty: bool) -> None:
+def _emit(report: dict[str, Any], fmt: str, output: Path | None, out_is_tty: bool,
+          verbose: bool = False) -> None:
     out = console.stdout()
     if output is not None:
         if fmt == "table":
             with output.open("w", encoding="utf-8") as fh:
-                print_table(report, console.make_console(fh))
+                print_table(report, console.make_console(fh), verbose=verbose)
         else:
             write_atomic(output, render_text(report, fmt))
         console.stderr().print(f"report: {output} ({fmt})")
         if out_is_tty:
-            print_table(report, out)
+            print_table(report, out, verbose=verbose)
         return
     if fmt == "table":
-        print_table(report, out)
+        print_table(report, out, verbose=verbose)
     else:
         sys.stdout.write(render_text(report, fmt))
         sys.stdout.flush()

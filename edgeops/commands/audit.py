@@ -66,12 +66,19 @@ def _selected(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 def _names(rec: dict[str, Any]) -> str:
-    parts = []
+    """One line per host: its concerns not in sync and their item names (never values)."""
+    lines = []
     for host, h in sorted((rec.get("hosts") or {}).items()):
-        names = [n for key in ("drifted", "changed", "failed", "unreachable") for n in h.get(key, [])]
-        if names:
-            parts.append(f"{host}: {', '.join(names)}")
-    return "; ".join(parts)
+        parts = []
+        for status in ("drifted", "changed", "failed", "unreachable", "unchecked"):
+            concerns = h.get(status) or {}
+            if isinstance(concerns, list):  # records before report v2 kept concern names only
+                concerns = {name: [] for name in concerns}
+            for concern, items in concerns.items():
+                parts.append(f"{concern} {status}" + (f" [{', '.join(items)}]" if items else ""))
+        if parts:
+            lines.append(f"{host}: {'; '.join(parts)}")
+    return "\n".join(lines)
 
 
 def show_records(args: argparse.Namespace) -> RC:

@@ -26,6 +26,7 @@ from edgeops.lab.image import check_distro
 from edgeops.lab.manager import Lab, LabConfig
 from edgeops.lab.podman import Podman
 from edgeops.rc import RC
+from edgeops.report import load_report_module
 from edgeops.report.render import render_text, write_atomic
 
 #: The hand fixes: (host, description, shell command run in the container).
@@ -76,7 +77,7 @@ class _Demo:
         ns = argparse.Namespace(
             playbook=DEFAULT_PLAYBOOK, inventory=self.inventories, limit=None, forks=None,
             format="table", output=None, audit_log=self.args.audit_log, lock_timeout=None,
-            artifacts_dir=None, verbose=0,
+            artifacts_dir=None, verbose=0, keep_artifacts=False,
         )
         rc, report = run_and_report(ns, check=command == "drift")
         base = self.args.report_dir / f"{self.step:02d}-{command}"
@@ -93,11 +94,11 @@ class _Demo:
 
 
 def _drifted(report: dict[str, Any]) -> dict[str, list[str]]:
-    return {
-        h["name"]: [c["name"] for c in h["concerns"] if c["status"] == "drifted"]
-        for h in report["hosts"]
-        if any(c["status"] == "drifted" for c in h["concerns"])
-    }
+    """Host -> one line per drifted item: ``concern  drifted  key  before → after  (where)``."""
+    found: dict[str, list[str]] = {}
+    for host, concern, status, item, change, where in load_report_module().report_lines(report):
+        found.setdefault(host, []).append("  ".join(x for x in (concern, status, item, change, where) if x))
+    return found
 
 
 def _demo(args: argparse.Namespace) -> RC:
@@ -134,8 +135,9 @@ def _demo(args: argparse.Namespace) -> RC:
     expected_hosts = {h for h, _, _ in HAND_FIXES}
     if set(found) != expected_hosts:
         raise EdgeopsError(f"drift reported on {sorted(found)}, expected exactly {sorted(expected_hosts)}")
-    for host, names in sorted(found.items()):
-        out.print(f"  {host}: {', '.join(names)}")
+    for host, lines in sorted(found.items()):
+        for line in lines:
+            out.print(f"  {host}  {line}", highlight=False)
 
     d.heading("apply heals it (edgeops apply)", "exit 0, the two hosts changed back")
     d.run("apply", RC.OK)

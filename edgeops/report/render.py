@@ -39,42 +39,33 @@ def render_text(report: dict[str, Any], fmt: str) -> str:
     raise ValueError(f"not a text format: {fmt}")
 
 
-def _status_word(status: str, mode: str) -> str:
-    return "changed" if status == "drifted" and mode == "apply" else status
+def print_table(report: dict[str, Any], console: Console, verbose: bool = False) -> None:
+    """One row per item not in sync (host, concern, status, item, before → after, where), then the headline.
 
-
-def print_table(report: dict[str, Any], console: Console) -> None:
-    """Per host, per concern table with diffs for what is not in sync."""
+    Concerns in sync are counted per host, not listed.  ``verbose`` adds the
+    tasks behind each concern that is not in sync.
+    """
     mod = load_report_module()
     mode = report["mode"]
-    table = Table(title=f"edgeops {'drift' if mode == 'check' else 'apply'}", title_justify="left")
-    for col in ("host", "status", "concern", "module", "detail"):
-        table.add_column(col, overflow="fold")
-    for host in report["hosts"]:
-        hstatus = _status_word(host["status"], mode)
-        problems = [c for c in host["concerns"] if c["status"] not in ("in_sync", "skipped")]
-        in_sync = sum(1 for c in host["concerns"] if c["status"] == "in_sync")
-        table.add_row(
-            host["name"], Text(hstatus, style=_STYLE.get(hstatus, "")),
-            f"{in_sync} in sync" + (f", {len(problems)} not" if problems else ""), "", "",
-        )
-        for c in problems:
-            word = _status_word(c["status"], mode)
-            keys = [k["key"] for d in c["diff"] for k in d.get("keys", [])]
-            detail = ", ".join(keys) if keys else (c.get("message") or ("diff below" if c["diff"] else ""))
-            table.add_row("", Text(word, style=_STYLE.get(word, "")), c["name"], c.get("module") or "",
-                          detail)
-    console.print(table)
-    for host, c in mod.problem_concerns(report):
-        for d in c["diff"]:
-            console.print(Text(f"--- {host['name']}: {c['name']}", style="bold"))
-            for line in mod.diff_text(d).splitlines():
-                style = "red" if line.startswith("-") else "green" if line.startswith("+") else ""
-                console.print(Text(line, style=style))
-    for line in mod.summary_lines(report)[:1]:
-        console.print(Text(line, style=_STYLE.get(
-            {"in_sync": "in_sync", "drift": "drifted", "changed": "drifted"}.get(report["outcome"], "failed"),
-            "")))
+    rows = mod.report_lines(report, verbose=verbose)
+    if rows:
+        table = Table(title=f"edgeops {'drift' if mode == 'check' else 'apply'}", title_justify="left",
+                      box=None, pad_edge=False, header_style="bold")
+        for col, ratio in (("host", 3), ("concern", 3), ("status", 2), ("item", 4), ("change", 4),
+                           ("where", 3)):
+            table.add_column(col, overflow="fold", ratio=ratio)
+        for host, concern, status, item, change, where in rows:
+            word = status.strip().replace(" ", "_")
+            table.add_row(host, concern, Text(status, style=_STYLE.get(word, "")), item, change, where)
+        console.print(table, width=min(console.width, 100))
+    in_sync = [
+        f"{h['name']}: {', '.join(c['name'] for c in h['concerns'] if c['status'] == 'in_sync')}"
+        for h in report["hosts"] if any(c["status"] == "in_sync" for c in h["concerns"])
+    ]
+    if in_sync:
+        console.print(Text("in sync  " + "; ".join(in_sync), style="dim"), width=min(console.width, 100))
+    colour = {"in_sync": "in_sync", "drift": "drifted", "changed": "changed"}.get(report["outcome"], "failed")
+    console.print(Text(mod.headline(report), style=_STYLE.get(colour, "")))
 
 
 def write_atomic(path: Path, text: str) -> None:

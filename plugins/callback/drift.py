@@ -9,15 +9,23 @@ name: drift
 type: aggregate
 short_description: Per host and concern drift report (JSON, JUnit) plus a one-screen summary
 description:
-  - Collects every task result of the run into the same report C(edgeops drift --format json) writes
-    (schema C(edgeops.gitops/drift-report/v1), see C(docs/report-schema.md)).
+  - Builds the drift report from every task result of the run. This is the one place the report is
+    built - C(edgeops apply) and C(edgeops drift) enable this callback for their run and read the JSON
+    it writes - so plain C(ansible-playbook), AWX and CI jobs get the same report
+    (schema C(edgeops.gitops/drift-report/v2), see C(docs/report-schema.md)).
+  - The unit is host x concern (a role, or the play for tasks outside roles); each concern lists the
+    items (keys, settings, files) that differ with their value before and after, and where (file,
+    runtime, state). A task that check mode skips makes its concern C(unchecked), with the reason.
+  - Raw file diffs never enter the report; values of C(no_log) results and of keys that look like
+    credentials show as C((censored)).
   - Run the playbook with C(--check --diff) to get a drift report; without C(--check) the report lists
     what the run changed.
   - Fills the gap AWX check jobs have, which show no "changed" status. Enable it in the project's
     C(ansible.cfg) or the job's environment and read the JSON file the job writes.
   - At the end of the run it prints a summary (outcome, host counts and every drifted, failed,
-    unreachable or unchecked concern), one screen at most.
-  - Results of C(no_log) tasks are recorded as censored; their values and diffs never reach the report.
+    unreachable or unchecked item), one screen at most.
+  - When the run is interrupted (Ctrl-C), the report of what ran so far is still written, with the
+    outcome C(interrupted).
 version_added: 0.1.0
 requirements:
   - enable in the configuration, C(callbacks_enabled = edgeops.gitops.drift)
@@ -63,6 +71,7 @@ EXAMPLES = r"""
 #   ansible-playbook edgeops.gitops.site -i inventory/ --check --diff
 """
 
+import atexit  # noqa: E402
 from typing import Any  # noqa: E402
 
 from ansible import context  # noqa: E402
@@ -88,6 +97,7 @@ class CallbackModule(CallbackBase):
         super().__init__(display=display)
         self._builder: ReportBuilder | None = None
         self._play: str | None = None
+        self._written = False
 
     def _ensure_builder(self, playbook: str | None = None) -> ReportBuilder:
         if self._builder is None:
@@ -101,6 +111,8 @@ class CallbackModule(CallbackBase):
                     "limit": args.get("subset") or None,
                 },
             )
+            # ansible-playbook stopped by Ctrl-C never reaches the stats: write what ran.
+            atexit.register(self._write_if_interrupted)
         return self._builder
 
     # -- events ----------------------------------------------------------------
@@ -114,14 +126,17 @@ class CallbackModule(CallbackBase):
         task = result._task
         role = getattr(task, "_role", None)
         action = getattr(task, "resolved_action", None) or task.action
-        # Same names as ansible-runner's events, so both adapters key concerns alike.
+        role_name = None
+        if role is not None:
+            role_name = role.get_name(include_role_fqcn=True) if hasattr(role, "get_name") else None
+            role_name = role_name or getattr(role, "_role_name", None)
         self._ensure_builder().task_result(
             result._host.get_name(),
             kind,
             task.name or task.action,
             str(action),
             result._result,
-            role=getattr(role, "_role_name", None) if role is not None else None,
+            role=role_name,
             play=self._play,
             ignore_errors=ignore_errors,
         )
@@ -142,7 +157,14 @@ class CallbackModule(CallbackBase):
         builder = self._ensure_builder()
         for host in sorted(stats.processed.keys()):
             builder.host_stats(host, stats.summarize(host))
-        report = builder.build()
+        self._finish(builder.build())
+
+    def _write_if_interrupted(self) -> None:
+        if self._builder is not None and not self._written:
+            self._finish(self._builder.build(interrupted=True))
+
+    def _finish(self, report: dict[str, Any]) -> None:
+        self._written = True
         report_path = self.get_option("report_path")
         junit_path = self.get_option("junit_path")
         if report_path:

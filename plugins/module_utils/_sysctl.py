@@ -315,6 +315,34 @@ def plan(desired, file_before, runtime, apply, can_write, requested=None):
     return report
 
 
+def changes(report, apply=True):
+    """What differs, one item per key, for the drift report.
+
+    ``[{key, before, after, where}]`` with ``where`` the places that differ
+    from the profile (``file``, ``runtime``), from the per-key ``report`` of
+    :func:`plan` (taken before acting).
+    """
+    out = []
+    for entry in report:
+        key, value = entry["key"], entry["value"]
+        if entry["status"] == STATUS_IN_SYNC:
+            continue
+        in_file, at_runtime = entry["file_before"], entry["runtime_before"]
+        where = []
+        if _compare(key, in_file) != _compare(key, value):
+            where.append("file")
+        if apply and value is not None and _compare(key, at_runtime) != _compare(key, value):
+            where.append("runtime")
+        if where == ["file"]:
+            before = in_file
+        elif where == ["runtime"] or _compare(key, in_file) == _compare(key, at_runtime):
+            before = at_runtime
+        else:
+            before = "%s (file), %s (runtime)" % (in_file, at_runtime)
+        out.append({"key": key, "before": before, "after": value, "where": where})
+    return out
+
+
 def _compare(key, value):
     if value is None:
         return None

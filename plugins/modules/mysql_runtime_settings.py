@@ -76,6 +76,12 @@ differences:
   type: dict
   returned: always
   sample: {"innodb_io_capacity": {"before": "100", "after": 2000}}
+changes:
+  description: The same differences as a list for the drift report, each with RV(changes[].where=runtime).
+  type: list
+  elements: dict
+  returned: always
+  sample: [{"key": "innodb_io_capacity", "before": "100", "after": "2000", "where": ["runtime"]}]
 set_global:
   description: Variables set back with SET GLOBAL (or that would be, in check mode).
   type: list
@@ -178,7 +184,9 @@ def main():
             module.fail_json(msg=f"comparing settings failed for {runtime.get('version')}: the server has no"
                                  f" variable {', '.join(unknown)}; remove or rename it in the overrides")
         result = {"changed": False, "differences": diff, "set_global": [], "restart_required": [],
-                  "version": runtime.get("version", "")}
+                  "version": runtime.get("version", ""),
+                  "changes": [{"key": k, "before": d["before"], "after": str(d["after"]), "where": ["runtime"]}
+                              for k, d in sorted(diff.items())]}
         if p["verify"]:
             result["runtime"] = {k: runtime.get(k) for k in settings}
             if diff:

@@ -106,6 +106,28 @@ diff:
   returned: when diff mode is on
   type: dict
   sample: {before: "", after: "net.core.somaxconn = 4096\n", before_header: /etc/sysctl.d/99-k8s-network.conf}
+changes:
+  description:
+    - What differed from the profile before the call, one entry per key (the drift report's items).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    key:
+      description: The key.
+      type: str
+    before:
+      description: The value found (runtime, file, or both when they differ from each other).
+      type: str
+    after:
+      description: The profile's value (null for a key removed from the file).
+      type: str
+    where:
+      description: Where the value differed, C(file) and/or C(runtime).
+      type: list
+      elements: str
+  sample:
+    - {key: net.core.somaxconn, before: "1024", after: "4096", where: [file, runtime]}
 file_changed:
   description: Whether the file was (or in check mode would be) rewritten.
   returned: always
@@ -193,6 +215,7 @@ def run(module):
     runtime.update({k: _sysctl.read_runtime(proc_root, k) for k in file_before if k not in runtime})
     can_write = {key: _sysctl.writable(proc_root, key) for key in keys}
     report = _sysctl.plan(desired, file_before, runtime, params["apply"], can_write, requested)
+    changes = _sysctl.changes(report, params["apply"])
     after = _sysctl.render(desired)
     file_changed = before != after
     runtime_changed = any(entry["apply"] for entry in report)
@@ -210,7 +233,8 @@ def run(module):
                 % (entry["key"], "predicted" if module.check_mode else "write refused",
                    entry["runtime_before"], entry["value"])
             )
-    result = dict(changed=file_changed or runtime_changed, file_changed=file_changed, keys=report)
+    result = dict(changed=file_changed or runtime_changed, file_changed=file_changed, keys=report,
+                  changes=changes)
     if module._diff:
         result["diff"] = dict(before=before, after=after, before_header=path, after_header=path)
     return result

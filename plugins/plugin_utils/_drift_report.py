@@ -1,46 +1,69 @@
 # Copyright: edgeops contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The drift report: one implementation shared by ``edgeops drift`` and the
-``edgeops.gitops.drift`` callback plugin.
+"""The drift report, built in one place: the ``edgeops.gitops.drift`` callback.
 
-Controller-side pure logic (plugin_utils is never shipped to targets).  No
-Ansible imports: both adapters translate their own event shape into calls to
-:meth:`ReportBuilder.task_result` / :meth:`ReportBuilder.host_stats`, so the
-JSON is the same whichever way the run was started.
+The callback sees every real task result, so nothing here guesses: no
+durations, no event shapes.  ``edgeops apply``/``drift`` enable the callback
+for their run and read the JSON it writes; plain ``ansible-playbook``, AWX
+and CI get the same report from the same code.
 
-Memory is proportional to hosts x concerns, never to the number of events:
-results are folded into the report as they arrive.
+The unit is **host x concern**.  A concern is the role a task belongs to (a
+role of this collection by its short name, any other role by its name) or,
+for a task outside roles, its play.  Each concern has a status and a list of
+**items**: the keys, settings or files that differ, each with ``before``,
+``after`` and ``where`` (``file``, ``runtime``, ``state``) the difference is.
+Items come from the module's own ``changes`` return value (this
+collection's modules return it), else from its ``diff`` (per key for
+before/after mappings and for ``key = value`` / ``key: value`` files), else
+the task itself is the item.  Raw file diffs never enter the report: a
+secret in a template would otherwise be copied into every report, artifact
+and audit trail.  Values of ``no_log`` results and of keys that look like
+credentials are ``(censored)``; their names still show.
 
-Schema (``schema: edgeops.gitops/drift-report/v1``) is documented in
-``docs/report-schema.md`` and ``docs/drift-report.schema.json``.
+Controller-side pure logic (plugin_utils is never shipped to targets) with
+no Ansible imports.  Memory is proportional to hosts x concerns x items.
+
+Schema ``edgeops.gitops/drift-report/v2``: ``docs/report-schema.md`` and
+``docs/drift-report.schema.json``.
 """
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
+import re
 import tempfile
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any
 
-SCHEMA = "edgeops.gitops/drift-report/v1"
+SCHEMA = "edgeops.gitops/drift-report/v2"
+COLLECTION_PREFIX = "edgeops.gitops."
 
-#: Concern statuses, worst first (merging two results keeps the worse one).
-STATUSES = ("unreachable", "failed", "drifted", "unchecked", "in_sync", "skipped")
+#: Concern statuses, worst first (a concern takes its worst task's status).
+STATUSES = ("unreachable", "failed", "drifted", "changed", "unchecked", "in_sync")
 _RANK = {s: i for i, s in enumerate(STATUSES)}
 
 #: Host statuses, worst first.
-HOST_STATUSES = ("unreachable", "failed", "drifted", "in_sync")
+HOST_STATUSES = ("unreachable", "failed", "drifted", "changed", "unchecked", "in_sync")
 
 #: Exit codes, as ``terraform plan -detailed-exitcode``.
 EXIT_IN_SYNC = 0
 EXIT_ERROR = 1
 EXIT_DRIFT = 2
 
-#: Actions that compute or probe rather than manage state: they are not
-#: concerns and only appear in the report when they fail.
+CENSORED = "(censored)"
+#: Item keys whose values are never shown (credentials), matched case-insensitively.
+SECRET_KEY = re.compile(
+    r"(pass(word|wd|phrase)?|secret|token|credential|private[_-]?key|api[_-]?key|(^|[._-])key$|"
+    r"certificate[_-]?key)",
+    re.IGNORECASE,
+)
+#: Longest value kept in an item (longer values are cut with an ellipsis).
+MAX_VALUE = 200
+
+#: Actions that compute or probe rather than manage state: a concern's
+#: status ignores their results unless they fail.
 NON_CONCERN_ACTIONS = frozenset(
     a
     for short in (
@@ -52,162 +75,166 @@ NON_CONCERN_ACTIONS = frozenset(
     for a in (short, "ansible.builtin." + short, "ansible.legacy." + short)
 )
 
-_CHECK_MODE_SKIP_MARKERS = ("check mode",)
-CENSORED_NOTE = "hidden: no_log is set for this task"
-
-#: Actions that cannot predict their effect, so check mode skips them.
-COMMAND_ACTIONS = frozenset(
-    a
-    for short in ("command", "shell", "script", "raw", "expect")
-    for a in (short, "ansible.builtin." + short, "ansible.legacy." + short, "community.general." + short)
-)
-UNCHECKED_NOTE = "skipped in check mode: a command cannot predict its effect, its real state is unknown"
-#: A skip decided by a when-condition never reaches the target; check mode
-#: skips a command in the module, on the target, so that skip costs a round
-#: trip.  Used only when the result itself is not available (ansible-runner's
-#: skipped events omit it): a skip taking at least half the host's fastest
-#: round trip (or REMOTE_SKIP_SECONDS before any) is taken as a check-mode skip.
-REMOTE_SKIP_SECONDS = 0.1
-ROUND_TRIP_SHARE = 0.5
-
-#: Actions that run on the controller only (their duration is no round trip).
-CONTROLLER_ACTIONS = frozenset(
-    a
-    for short in (
-        "set_fact", "debug", "assert", "meta", "include_tasks", "import_tasks", "include_role",
-        "import_role", "add_host", "group_by", "fail", "set_stats", "validate_argument_spec",
-        "include_vars", "pause",
-    )
-    for a in (short, "ansible.builtin." + short, "ansible.legacy." + short)
-)
+#: What Ansible says when check mode skips a task (module without check mode support).
+_CHECK_MODE_SKIP = "check mode"
 
 
 def _now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    # timezone.utc, not datetime.UTC: the controller may run Python 3.10 (ansible-core 2.16/2.17).
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")  # noqa: UP017
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, sort_keys=True, default=str)
+def concern_name(role: str | None, play: str | None) -> str:
+    """The concern a task belongs to: its role (short name for this collection's), else its play."""
+    if role:
+        return role[len(COLLECTION_PREFIX):] if role.startswith(COLLECTION_PREFIX) else role
+    return play or "(no play)"
 
 
-def normalise_diff(raw: Any) -> list[dict[str, Any]]:
-    """Turn a module's ``diff`` (dict or list of dicts) into report diff entries.
+def _value(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    text = " ".join(text.split()) if "\n" in text else text
+    return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "…"
 
-    A dict ``before``/``after`` pair becomes a per-key list (``keys``) of what
-    differs; text stays text; ``prepared`` (pre-rendered) diffs are kept as is.
-    """
-    if not raw:
-        return []
-    items = raw if isinstance(raw, list) else [raw]
-    out: list[dict[str, Any]] = []
-    for item in items:
-        if not isinstance(item, dict):
-            out.append({"prepared": _text(item)})
-            continue
-        if "prepared" in item:
-            out.append({"prepared": _text(item["prepared"])})
-            continue
-        if "before" not in item and "after" not in item:
-            continue
-        before, after = item.get("before"), item.get("after")
-        entry: dict[str, Any] = {}
-        if item.get("before_header") is not None:
-            entry["before_header"] = _text(item["before_header"])
-        if item.get("after_header") is not None:
-            entry["after_header"] = _text(item["after_header"])
-        if isinstance(before, dict) and isinstance(after, dict):
-            keys = sorted(set(before) | set(after), key=str)
-            entry["keys"] = [
-                {"key": str(k), "before": before.get(k), "after": after.get(k)}
-                for k in keys
-                if before.get(k) != after.get(k)
-            ]
+
+def _item(key: Any, before: Any, after: Any, where: list[str], path: Any = None,
+          censored: bool = False) -> dict[str, Any]:
+    key = str(key)
+    hide = censored or bool(SECRET_KEY.search(key))
+    item: dict[str, Any] = {
+        "key": key,
+        "before": CENSORED if hide and before is not None else _value(before),
+        "after": CENSORED if hide and after is not None else _value(after),
+        "where": sorted(set(where)),
+    }
+    if path:
+        item["path"] = str(path)
+    if hide:
+        item["censored"] = True
+    return item
+
+
+_KV_LINE = re.compile(r"^\s*([A-Za-z0-9_.\-/\[\]]+)\s*(?:=|:\s)\s*(.*?)\s*$")
+
+
+def _key_values(text: str) -> tuple[dict[str, str], list[str]]:
+    """``key = value`` / ``key: value`` lines of a config file, and the other content lines."""
+    pairs: dict[str, str] = {}
+    other: list[str] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("#", ";", "//")) or (line.startswith("[") and line.endswith("]")):
+            continue  # comments, blank lines, [section] headers
+        m = _KV_LINE.match(line)
+        if m:
+            pairs[m.group(1)] = m.group(2)
         else:
-            entry["before"] = "" if before is None else _text(before)
-            entry["after"] = "" if after is None else _text(after)
-        out.append(entry)
-    return out
+            other.append(line)
+    return pairs, other
 
 
-def diff_text(entry: dict[str, Any]) -> str:
-    """Render one report diff entry as readable text (unified diff or key lines)."""
-    if "prepared" in entry:
-        return str(entry["prepared"]).rstrip("\n")
-    if "keys" in entry:
-        lines = []
-        header = entry.get("after_header") or entry.get("before_header")
-        if header:
-            lines.append(f"@@ {header} @@")
-        for k in entry["keys"]:
-            lines.append(f"- {k['key']}: {_text(k['before']) if k['before'] is not None else '(absent)'}")
-            lines.append(f"+ {k['key']}: {_text(k['after']) if k['after'] is not None else '(absent)'}")
-        return "\n".join(lines)
-    before = str(entry.get("before", "")).splitlines()
-    after = str(entry.get("after", "")).splitlines()
-    return "\n".join(
-        difflib.unified_diff(
-            before, after,
-            fromfile=str(entry.get("before_header", "before")),
-            tofile=str(entry.get("after_header", "after")),
-            lineterm="",
-        )
-    )
+def _path_of(diff: dict[str, Any], result: dict[str, Any]) -> str | None:
+    candidates = (diff.get("after_header"), diff.get("before_header"), result.get("dest"), result.get("path"))
+    for value in candidates:
+        if isinstance(value, str) and value:
+            return value
+    return None
 
 
-def _skip_status(
-    result: dict[str, Any] | None, action: str, check: bool, duration: float | None
-) -> tuple[str, str | None]:
-    """``unchecked`` for a skip that hides a real answer, else ``skipped``.
+def _diff_items(diff: dict[str, Any], result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Items of one ``diff`` entry (never its raw text)."""
+    path = _path_of(diff, result)
+    before, after = diff.get("before"), diff.get("after")
+    if isinstance(before, dict) or isinstance(after, dict):
+        b = before if isinstance(before, dict) else {}
+        a = after if isinstance(after, dict) else {}
+        return [
+            _item(k, b.get(k), a.get(k), ["file" if str(path or "").startswith("/") else "state"], path)
+            for k in sorted(set(b) | set(a), key=str)
+            if b.get(k) != a.get(k) and k != "path"
+        ]
+    if isinstance(before, str) or isinstance(after, str):
+        b_pairs, b_other = _key_values(before or "")
+        a_pairs, a_other = _key_values(after or "")
+        items = [
+            _item(k, b_pairs.get(k), a_pairs.get(k), ["file"], path)
+            for k in sorted(set(b_pairs) | set(a_pairs))
+            if b_pairs.get(k) != a_pairs.get(k)
+        ]
+        removed = [line for line in b_other if line not in a_other]
+        added = [line for line in a_other if line not in b_other]
+        if removed or added or (not items and before != after):
+            items.append(_item(
+                "content",
+                f"{len(removed)} line(s) not in Git" if before else "absent",
+                f"{len(added)} line(s) from Git" if after else "absent",
+                ["file"], path,
+            ))
+        return items
+    return []
 
-    With the result at hand (callback plugin) its message says whether check
-    mode skipped the task.  ansible-runner's skipped events carry no result:
-    a command-like task skipped in a check run is then ``timed`` and decided
-    in :meth:`ReportBuilder.build` from its duration (see ROUND_TRIP_SHARE).
-    """
-    if result:
-        if "skip_reason" in result or "false_condition" in result:
-            return "skipped", None
-        msg = str(result.get("msg", "")).lower()
-        if any(m in msg for m in _CHECK_MODE_SKIP_MARKERS):
-            return "unchecked", UNCHECKED_NOTE
-        return "skipped", None
-    if check and action in COMMAND_ACTIONS and duration is not None:
-        return "timed", None
-    return "skipped", None
+
+def result_items(result: dict[str, Any], task: str) -> list[dict[str, Any]]:
+    """What a changed result says differs, as report items (see the module docstring)."""
+    if "censored" in result:
+        return [_item(task, "", "", ["state"], censored=True)]
+    items: list[dict[str, Any]] = []
+    changes = result.get("changes")
+    if isinstance(changes, list):
+        for c in changes:
+            if isinstance(c, dict) and "key" in c:
+                where = c.get("where") or ["state"]
+                items.append(_item(c["key"], c.get("before"), c.get("after"),
+                                   [where] if isinstance(where, str) else list(where), c.get("path")))
+        if items:
+            return items
+    results = [result] + [r for r in result.get("results") or [] if isinstance(r, dict) and r.get("changed")]
+    for res in results:
+        if "censored" in res:
+            items.append(_item(task, "", "", ["state"], censored=True))
+            continue
+        raw = res.get("diff")
+        for diff in raw if isinstance(raw, list) else [raw] if raw else []:
+            if isinstance(diff, dict):
+                items.extend(_diff_items(diff, res))
+    return items or [_item(task, None, None, ["state"])]
 
 
-def _item_diffs(result: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
-    """Diffs of a result and of its loop items; second value: something was censored."""
-    censored = "censored" in result
-    diffs = normalise_diff(result.get("diff"))
-    for item in result.get("results") or []:
-        if isinstance(item, dict):
-            censored = censored or "censored" in item
-            if item.get("changed"):
-                diffs.extend(normalise_diff(item.get("diff")))
-    return diffs, censored
+def _merge_items(into: list[dict[str, Any]], new: list[dict[str, Any]]) -> None:
+    """Add items, one per (key, path): a key found in the file and at runtime is one item."""
+    index = {(i["key"], i.get("path")): i for i in into}
+    for item in new:
+        old = index.get((item["key"], item.get("path")))
+        if old is None:
+            into.append(item)
+            index[(item["key"], item.get("path"))] = item
+            continue
+        old["where"] = sorted(set(old["where"]) | set(item["where"]))
+        for side in ("before", "after"):
+            if old[side] is None:
+                old[side] = item[side]
+        if item.get("censored"):
+            old["censored"] = True
 
 
 def _message(result: dict[str, Any]) -> str | None:
     if "censored" in result:
-        return CENSORED_NOTE
-    msg = result.get("msg")
-    if msg is None:
-        msg = result.get("reason")
-    if msg is None and result.get("stderr"):
-        msg = result.get("stderr")
-    if msg is None:
-        return None
-    return _text(msg)[:2000]
+        return "hidden: no_log is set for this task"
+    for field in ("msg", "reason", "stderr"):
+        msg = result.get(field)
+        if msg:
+            text = msg if isinstance(msg, str) else json.dumps(msg, default=str)
+            return " ".join(text.split())[:500]
+    return None
 
 
 class ReportBuilder:
-    """Fold task results into a drift report as they arrive.
+    """Fold task results into a report as they arrive.
 
-    ``mode`` is ``check`` (a drift run: changed means drifted) or ``apply``
-    (changed means Git was just applied).
+    ``mode`` is ``check`` (a drift run: a change means drift) or ``apply``
+    (a change was just made to match Git).
     """
 
     def __init__(self, mode: str = "check", meta: dict[str, Any] | None = None) -> None:
@@ -218,15 +245,6 @@ class ReportBuilder:
         self.started_at = _now()
         self._hosts: dict[str, dict[str, dict[str, Any]]] = {}
         self._stats: dict[str, dict[str, int]] = {}
-        self._changed_seen: dict[str, int] = {}
-        self._round_trip: dict[str, float] = {}
-        self.events = 0
-        self.current_task: str | None = None
-
-    # -- input -----------------------------------------------------------------
-    def host_seen(self, host: str) -> None:
-        """Register a host that appears in the run (even with no concern)."""
-        self._hosts.setdefault(host, {})
 
     def task_result(
         self,
@@ -239,82 +257,63 @@ class ReportBuilder:
         role: str | None = None,
         play: str | None = None,
         ignore_errors: bool = False,
-        duration: float | None = None,
-    ) -> str | None:
-        """Record the final result of one task on one host.
+    ) -> str:
+        """Record the final result of one task on one host; return the task's status.
 
-        ``kind`` is ``ok``, ``failed``, ``unreachable`` or ``skipped`` (the
-        runner/callback event); ``duration`` (seconds) is only used to classify
-        a skip whose result is unknown.  Returns the concern status recorded, or None
-        when the task is not a concern (a probe or fact that succeeded).
+        ``kind`` is the callback event: ``ok``, ``failed``, ``unreachable`` or
+        ``skipped``.  A skip is ``unchecked`` when check mode skipped the task
+        (the result says so) and plain ``skipped`` when a condition did.
         """
-        self.events += 1
-        raw = result if isinstance(result, dict) else None
-        result = raw or {}
-        concerns = self._hosts.setdefault(host, {})
-        diffs: list[dict[str, Any]] = []
-        censored = "censored" in result
-        ignored = False
-        message: str | None = None
-        pending = False
+        result = result if isinstance(result, dict) else {}
+        changed_word = "drifted" if self.mode == "check" else "changed"
+        reason: str | None = None
         if kind == "unreachable":
             status = "unreachable"
         elif kind == "failed":
             status = "failed"
-            ignored = bool(ignore_errors)
         elif kind == "skipped":
-            status, message = _skip_status(raw, action, self.mode == "check", duration)
-            if status == "timed":
-                status, pending = "skipped", True
+            msg = str(result.get("msg", ""))
+            by_condition = "skip_reason" in result or "false_condition" in result
+            if not by_condition and _CHECK_MODE_SKIP in msg.lower():
+                status = "unchecked"
+                reason = f"{task}: {action} cannot run in check mode, its state is unknown"
+            else:
+                status = "skipped"
         elif kind == "ok":
-            if duration is not None and action not in CONTROLLER_ACTIONS:
-                self._round_trip[host] = min(duration, self._round_trip.get(host, duration))
-            if result.get("changed"):
-                self._changed_seen[host] = self._changed_seen.get(host, 0) + 1
-            status = "drifted" if result.get("changed") else "in_sync"
-            if censored and "changed" not in result:
-                # no_log results may lose "changed"; the recap settles it in build().
-                pending = True
-            if status == "drifted":
-                diffs, censored = _item_diffs(result)
+            status = changed_word if result.get("changed") else "in_sync"
         else:
             raise ValueError(f"unknown result kind {kind!r}")
-        if status in ("in_sync", "skipped", "unchecked") and action in NON_CONCERN_ACTIONS and not pending:
-            return None
-        name = f"{role} : {task}" if role else task
-        entry = concerns.get(name)
-        if status in ("failed", "unreachable"):
-            message = _message(result)
-        if entry is None:
-            entry = concerns[name] = {
-                "name": name,
-                "task": task,
-                "role": role or None,
-                "play": play or None,
-                "module": action or None,
-                "status": status,
-                "ignored": ignored,
-                "censored": censored,
-                "message": message,
-                "diff": [],
+
+        concerns = self._hosts.setdefault(host, {})
+        name = concern_name(role, play)
+        concern = concerns.get(name)
+        if concern is None:
+            concern = concerns[name] = {
+                "name": name, "status": "in_sync", "reason": None, "items": [], "tasks": [],
+                "task_counts": {"in_sync": 0, "skipped": 0},
             }
-            if pending and kind == "skipped":
-                entry["_skip_seconds"] = duration
-            elif pending:
-                entry["_pending"] = True
-        else:
-            if _RANK[status] < _RANK[entry["status"]]:
-                entry["status"] = status
-                entry["ignored"] = ignored
-                if message:
-                    entry["message"] = message
-            entry["censored"] = entry["censored"] or censored
-        if censored:
-            # Never keep anything from a censored result, even a diff.
-            diffs = []
-        for d in diffs:  # a repeated task (loops of includes) adds each diff once
-            if d not in entry["diff"]:
-                entry["diff"].append(d)
+        if status in ("in_sync", "skipped"):
+            concern["task_counts"][status] += 1
+            return status
+        if action in NON_CONCERN_ACTIONS and status not in ("failed", "unreachable"):
+            concern["task_counts"]["in_sync"] += 1
+            return status
+        ignored = status == "failed" and ignore_errors
+        entry: dict[str, Any] = {"name": task, "module": action or None, "status": status}
+        if ignored:
+            entry["ignored"] = True
+        if status in ("failed", "unreachable"):
+            reason = _message(result)
+        if reason:
+            entry["message"] = reason
+        if status == changed_word:
+            items = result_items(result, task)
+            entry["items"] = [i["key"] for i in items]
+            _merge_items(concern["items"], items)
+        concern["tasks"].append(entry)
+        if not ignored and _RANK[status] < _RANK[concern["status"]]:
+            concern["status"] = status
+            concern["reason"] = reason if status in ("failed", "unreachable", "unchecked") else None
         return status
 
     def host_stats(self, host: str, stats: dict[str, int]) -> None:
@@ -325,80 +324,43 @@ class ReportBuilder:
             for k in ("ok", "changed", "failures", "unreachable", "skipped", "rescued", "ignored")
         }
 
-    # -- output ----------------------------------------------------------------
-    def _settle_censored(self, host: str, concerns: list[dict[str, Any]]) -> None:
-        """Decide censored results that lost ``changed`` from the play recap.
-
-        The recap's changed count minus the changes seen leaves the number of
-        hidden changes: all or none of the pending concerns is exact; anything
-        in between cannot be attributed and is reported unchecked.
-        """
-        pending = [c for c in concerns if c.pop("_pending", False)]
-        if not pending:
-            return
-        stats = self._stats.get(host)
-        hidden = None if stats is None else stats["changed"] - self._changed_seen.get(host, 0)
-        for c in pending:
-            if c["status"] != "in_sync":
-                continue
-            if hidden == len(pending):
-                c["status"] = "drifted"
-            elif hidden != 0:
-                c["status"] = "unchecked"
-                c["message"] = (
-                    f"{CENSORED_NOTE}; {hidden if hidden is not None else 'an unknown number'} of "
-                    f"{len(pending)} hidden results changed"
-                )
-
-    def _settle_timed_skips(self, host: str, concerns: list[dict[str, Any]]) -> None:
-        """Command tasks skipped in a check run, result unknown: decide from their duration."""
-        trip = self._round_trip.get(host)
-        threshold = ROUND_TRIP_SHARE * trip if trip else REMOTE_SKIP_SECONDS
-        for c in concerns:
-            seconds = c.pop("_skip_seconds", None)
-            if seconds is not None and c["status"] == "skipped" and seconds >= threshold:
-                c["status"], c["message"] = "unchecked", UNCHECKED_NOTE
-
     def build(self, interrupted: bool = False) -> dict[str, Any]:
-        """The report as a JSON-serialisable dict (see the module docstring)."""
+        """The report as a JSON-serialisable dict."""
+        changed_word = "drifted" if self.mode == "check" else "changed"
         hosts = []
         concern_counts = dict.fromkeys(STATUSES, 0)
         host_counts = dict.fromkeys(HOST_STATUSES, 0)
+        items_total = 0
         for name in sorted(self._hosts):
             concerns = [dict(c) for c in self._hosts[name].values()]
-            self._settle_censored(name, concerns)
-            self._settle_timed_skips(name, concerns)
+            stats = self._stats.get(name, {})
             for c in concerns:
                 concern_counts[c["status"]] += 1
-            stats = self._stats.get(name, {})
-            if stats.get("unreachable") or any(c["status"] == "unreachable" for c in concerns):
+                items_total += len(c["items"])
+            statuses = {c["status"] for c in concerns}
+            if stats.get("unreachable") or "unreachable" in statuses:
                 hstatus = "unreachable"
-            elif any(c["status"] == "failed" and not c["ignored"] for c in concerns) or (
-                stats.get("failures", 0) > stats.get("ignored", 0) + stats.get("rescued", 0)
+            elif "failed" in statuses or stats.get("failures", 0) > stats.get("ignored", 0) + stats.get(
+                "rescued", 0
             ):
                 hstatus = "failed"
-            elif any(c["status"] == "drifted" for c in concerns):
-                hstatus = "drifted"
+            elif changed_word in statuses:
+                hstatus = changed_word
+            elif "unchecked" in statuses:
+                hstatus = "unchecked"
             else:
                 hstatus = "in_sync"
             host_counts[hstatus] += 1
-            hosts.append({
-                "name": name,
-                "status": hstatus,
-                "stats": stats or None,
-                "concerns": concerns,
-            })
+            hosts.append({"name": name, "status": hstatus, "stats": stats or None, "concerns": concerns})
         if interrupted:
             outcome, exit_code = "interrupted", EXIT_ERROR
-        elif host_counts["unreachable"] or host_counts["failed"]:
-            outcome, exit_code = "error", EXIT_ERROR
-        elif host_counts["drifted"]:
+        elif not hosts or host_counts["unreachable"] or host_counts["failed"]:
+            outcome, exit_code = "error", EXIT_ERROR  # no host at all: nothing was checked
+        elif host_counts[changed_word]:
             outcome = "drift" if self.mode == "check" else "changed"
             exit_code = EXIT_DRIFT if self.mode == "check" else EXIT_IN_SYNC
         else:
             outcome, exit_code = "in_sync", EXIT_IN_SYNC
-        if not hosts and not interrupted:
-            outcome, exit_code = "error", EXIT_ERROR  # no host matched: nothing was checked
         return {
             "schema": SCHEMA,
             "mode": self.mode,
@@ -412,7 +374,10 @@ class ReportBuilder:
             },
             "outcome": outcome,
             "exit_code": exit_code,
-            "summary": {"hosts": len(hosts), "host_status": host_counts, "concerns": concern_counts},
+            "summary": {
+                "hosts": len(hosts), "host_status": host_counts, "concerns": concern_counts,
+                "items": items_total,
+            },
             "hosts": hosts,
         }
 
@@ -423,45 +388,106 @@ def to_json(report: dict[str, Any]) -> str:
     return json.dumps(report, indent=2, sort_keys=False, ensure_ascii=False, default=str) + "\n"
 
 
+def _word(status: str) -> str:
+    return status.replace("_", " ")
+
+
 def problem_concerns(report: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """(host, concern) pairs that are not simply in sync or skipped."""
-    return [
-        (h, c)
-        for h in report["hosts"]
-        for c in h["concerns"]
-        if c["status"] not in ("in_sync", "skipped")
-    ]
+    """(host, concern) pairs that are not in sync."""
+    return [(h, c) for h in report["hosts"] for c in h["concerns"] if c["status"] != "in_sync"]
+
+
+def item_change(item: dict[str, Any]) -> str:
+    """``before → after`` of an item (``absent`` for a missing side)."""
+    before = "absent" if item["before"] is None else item["before"]
+    after = "absent" if item["after"] is None else item["after"]
+    if item["before"] is None and item["after"] is None:
+        return ""
+    return f"{before} → {after}"
+
+
+def item_where(item: dict[str, Any]) -> str:
+    """``(file, runtime)``, with the file's path when there is one."""
+    where = ", ".join(item["where"])
+    return f"({where}{' ' + item['path'] if item.get('path') else ''})"
+
+
+def report_lines(report: dict[str, Any], verbose: bool = False) -> list[list[str]]:
+    """Rows ``[host, concern, status, item, change, where]``: one per item of each concern not in sync.
+
+    A concern with no item (failed, unreachable, unchecked) gets one row with
+    its reason.  ``verbose`` adds a row per task of the concern.
+    """
+    rows: list[list[str]] = []
+    for h, c in problem_concerns(report):
+        word = _word(c["status"])
+        if not c["items"]:
+            rows.append([h["name"], c["name"], word, c.get("reason") or "", "", ""])
+        for item in c["items"]:
+            rows.append([h["name"], c["name"], word, item["key"], item_change(item), item_where(item)])
+        if verbose:
+            for t in c["tasks"]:
+                rows.append([h["name"], c["name"], f"  {_word(t['status'])}",
+                             f"task: {t['name']}", t.get("message") or "", t.get("module") or ""])
+    for h in report["hosts"]:
+        if not h["concerns"] and h["status"] != "in_sync":
+            rows.append([h["name"], "(connection)", _word(h["status"]), "", "", ""])
+    return rows
+
+
+def headline(report: dict[str, Any]) -> str:
+    """One line: outcome, exit code, host counts."""
+    s = report["summary"]
+    word = "DRIFT" if report["mode"] == "check" else "APPLY"
+    counts = ", ".join(f"{v} {_word(k)}" for k, v in s["host_status"].items() if v)
+    return (f"{word} SUMMARY: {_word(report['outcome']).upper()} (exit {report['exit_code']}) - "
+            f"{s['hosts']} hosts: {counts}")
+
+
+def summary_lines(report: dict[str, Any], width: int = 100, limit: int = 30) -> list[str]:
+    """A one-screen plain-text summary: the headline, then one line per item not in sync."""
+    lines = [headline(report)]
+    rows = report_lines(report)
+    widths = [min(max((len(r[i]) for r in rows), default=0), cap) for i, cap in enumerate((16, 14, 11))]
+    for row in rows[:limit]:
+        head = "  ".join(cell.ljust(w) for cell, w in zip(row[:3], widths, strict=True))
+        line = "  " + "  ".join(x for x in (head, row[3], row[4], row[5]) if x)
+        lines.append(line if len(line) <= width else line[: width - 1] + "…")
+    if len(rows) > limit:
+        lines.append(f"  ... and {len(rows) - limit} more (see the JSON report)")
+    return lines
 
 
 def to_junit(report: dict[str, Any]) -> str:
-    """JUnit XML: one testsuite per host, one testcase per concern; drift is a failure."""
-    drift_word = "drifted" if report["mode"] == "check" else "changed"
-    root = ET.Element("testsuites", name=f"edgeops {'drift' if report['mode'] == 'check' else 'apply'}")
+    """JUnit XML: one test suite per host, one test case per concern; drift is a failure."""
+    check = report["mode"] == "check"
+    root = ET.Element("testsuites", name=f"edgeops {'drift' if check else 'apply'}")
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for host in report["hosts"]:
         suite = ET.SubElement(root, "testsuite", name=host["name"])
-        counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-        concerns = host["concerns"] or []
-        if not concerns and host["status"] == "unreachable":
-            concerns = [{"name": "connection", "status": "unreachable", "message": None, "diff": []}]
+        counts = dict.fromkeys(totals, 0)
+        concerns = host["concerns"] or [{"name": "connection", "status": host["status"], "items": [],
+                                         "reason": None}]
         for c in concerns:
             counts["tests"] += 1
             case = ET.SubElement(suite, "testcase", classname=host["name"], name=c["name"])
-            if c["status"] == "drifted":
-                if report["mode"] == "check":
+            lines = "\n".join(f"{i['key']}: {item_change(i)} {item_where(i)}".replace("  ", " ")
+                              for i in c["items"])
+            if c["status"] in ("drifted", "changed"):
+                if check:
                     counts["failures"] += 1
-                    fail = ET.SubElement(case, "failure", type="drift", message=f"{c['name']} {drift_word}")
-                    fail.text = "\n\n".join(diff_text(d) for d in c["diff"]) or c.get("message") or ""
+                    fail = ET.SubElement(case, "failure", type="drift",
+                                         message=f"{c['name']} drifted: {len(c['items'])} item(s)")
+                    fail.text = lines
                 else:
-                    out = ET.SubElement(case, "system-out")
-                    out.text = "\n\n".join(diff_text(d) for d in c["diff"]) or "changed"
+                    ET.SubElement(case, "system-out").text = lines
             elif c["status"] in ("failed", "unreachable"):
                 counts["errors"] += 1
-                err = ET.SubElement(case, "error", type=c["status"], message=c.get("message") or c["status"])
-                err.text = c.get("message") or ""
-            elif c["status"] in ("skipped", "unchecked"):
+                err = ET.SubElement(case, "error", type=c["status"], message=c.get("reason") or c["status"])
+                err.text = c.get("reason") or ""
+            elif c["status"] == "unchecked":
                 counts["skipped"] += 1
-                ET.SubElement(case, "skipped", message=c.get("message") or c["status"])
+                ET.SubElement(case, "skipped", message=c.get("reason") or "unchecked")
         for k, v in counts.items():
             suite.set(k, str(v))
             totals[k] += v
@@ -471,84 +497,28 @@ def to_junit(report: dict[str, Any]) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-_ICON = {
-    "in_sync": "✅", "drifted": "⚠️", "failed": "❌", "unreachable": "🔌",
-    "unchecked": "❔", "skipped": "-",
-}
+_ICON = {"in_sync": "✅", "drifted": "⚠️", "changed": "🔧", "failed": "❌", "unreachable": "🔌",
+         "unchecked": "❔"}
 
 
-def _word(status: str, mode: str) -> str:
-    """Status as the reader should see it: in an apply run "drifted" means "changed"."""
-    status = "changed" if status == "drifted" and mode == "apply" else status
-    return status.replace("_", " ")
-
-
-def _counts(counts: dict[str, int], mode: str) -> str:
-    return ", ".join(f"{v} {_word(k, mode)}" for k, v in counts.items() if v)
-
-
-def _md_escape(text: str) -> str:
+def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
 def to_markdown(report: dict[str, Any]) -> str:
-    """Markdown for a merge-request comment: summary table, then per-concern details."""
+    """Markdown for a merge-request comment: the outcome, then a table of what is not in sync."""
     title = "Drift report" if report["mode"] == "check" else "Apply report"
-    lines = [f"### {title}: {report['outcome'].replace('_', ' ')}", ""]
     s = report["summary"]
-    lines.append(f"{s['hosts']} hosts: " + _counts(s["host_status"], report["mode"]))
-    changed_col = "drifted" if report["mode"] == "check" else "changed"
-    lines += ["", f"| host | status | {changed_col} | failed | unchecked |", "|---|---|---|---|---|"]
-    for h in report["hosts"]:
-        by = {st: [c["name"] for c in h["concerns"] if c["status"] == st] for st in STATUSES}
-        lines.append(
-            f"| {_md_escape(h['name'])} | {_ICON.get(h['status'], '')} "
-            f"{_word(h['status'], report['mode'])} | "
-            f"{_md_escape(', '.join(by['drifted'])) or '-'} | "
-            f"{_md_escape(', '.join(by['failed'] + by['unreachable'])) or '-'} | "
-            f"{_md_escape(', '.join(by['unchecked'])) or '-'} |"
-        )
-    problems = problem_concerns(report)
-    if problems:
-        lines += ["", "<details><summary>Details</summary>", ""]
-        for h, c in problems:
-            lines.append(f"#### {h['name']} — {c['name']} ({_word(c['status'], report['mode'])})")
-            if c.get("module"):
-                lines.append(f"module: `{c['module']}`")
-            if c.get("message"):
-                lines += ["", "> " + _md_escape(str(c["message"]))]
-            for d in c["diff"]:
-                lines += ["", "```diff", diff_text(d), "```"]
-            lines.append("")
-        lines.append("</details>")
+    counts = ", ".join(f"{v} {_word(k)}" for k, v in s["host_status"].items() if v)
+    lines = [f"### {title}: {_word(report['outcome'])} {_ICON.get(report['outcome'], '')}".rstrip(), "",
+             f"{s['hosts']} hosts: {counts}", ""]
+    rows = report_lines(report)
+    if rows:
+        lines += ["| host | concern | status | item | change | where |", "|---|---|---|---|---|---|"]
+        lines += ["| " + " | ".join(_md(cell) for cell in row) + " |" for row in rows]
+    else:
+        lines.append("Every concern of every host is in sync.")
     return "\n".join(lines) + "\n"
-
-
-def summary_lines(report: dict[str, Any], width: int = 100) -> list[str]:
-    """A one-screen plain-text summary (the callback prints this at the end)."""
-    s = report["summary"]
-    word = "DRIFT" if report["mode"] == "check" else "APPLY"
-    lines = [
-        f"{word} SUMMARY: {report['outcome'].replace('_', ' ').upper()} "
-        f"(exit {report['exit_code']}) - {s['hosts']} hosts: " + _counts(s["host_status"], report["mode"])
-    ]
-    problems = problem_concerns(report)
-    shown = problems[:15]
-    for h, c in shown:
-        extra = ""
-        if c["diff"]:
-            keys = [k["key"] for d in c["diff"] for k in d.get("keys", [])]
-            extra = f" [{', '.join(keys)}]" if keys else ""
-        elif c.get("message"):
-            extra = f": {c['message']}"
-        line = f"  {_word(c['status'], report['mode']):<11} {h['name']}: {c['name']}{extra}"
-        lines.append(line if len(line) <= width else line[: width - 1] + "…")
-    if len(problems) > len(shown):
-        lines.append(f"  ... and {len(problems) - len(shown)} more (see the JSON report)")
-    for h in report["hosts"]:
-        if h["status"] == "unreachable" and not h["concerns"]:
-            lines.append(f"  unreachable {h['name']}")
-    return lines
 
 
 def write_atomic(path: str | os.PathLike[str], text: str) -> None:

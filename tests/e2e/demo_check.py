@@ -125,6 +125,19 @@ def main() -> int:
         drift_steps = sorted(reports.glob("*-drift.json"))
         codes = [json.loads(p.read_text())["exit_code"] for p in drift_steps]
         check(codes == [0, 2, 0], f"drift exit codes over the demo are 0, 2, 0 (got {codes})")
+        drifts = [json.loads(p.read_text()) for p in drift_steps]
+        unchecked = [sum(r["summary"]["concerns"]["unchecked"] for r in [d]) for d in drifts]
+        check(unchecked == [0] * len(drifts), f"no unchecked concern in any drift report (got {unchecked})")
+        items = sorted(
+            (h["name"], c["name"], c["status"], i["key"], i["before"], i["after"], tuple(i["where"]))
+            for d in drifts[1:2] for h in d["hosts"] for c in h["concerns"] for i in c["items"]
+        )
+        want = [
+            ("k8s-worker-1", "sysctl_tuning", "drifted", "net.core.somaxconn", "1024", "4096",
+             ("file", "runtime")),
+            ("mysql-01", "mysql_host", "drifted", "innodb_io_capacity", "500", "2000", ("file",)),
+        ]
+        check(items == want, f"the hand-fix drift report lists exactly the two items (got {items})")
 
         before = snapshot()
         rc = edgeops(env, console, "drift", *inv_args, "-o", str(reports / "purity.json"))
@@ -140,10 +153,12 @@ def main() -> int:
         records = [json.loads(line) for line in (tmp / "audit" / "audit.jsonl").read_text().splitlines()]
         check(len(records) == 6 and all("hmac" in r for r in records),
               f"6 signed audit records (demo 5 + purity drift): {len(records)}")
-        hand_fix = records[2] if len(records) > 2 else {}  # apply, drift, drift after the hand fix
-        check(hand_fix.get("outcome") == "drift"
-              and bool(hand_fix.get("hosts", {}).get("k8s-worker-1", {}).get("drifted")),
-              "the hand-fix drift record names k8s-worker-1's drifted concern")
+        drift_records = [r for r in records if r.get("outcome") == "drift"]
+        hand_fix = drift_records[0] if len(drift_records) == 1 else {}
+        check(hand_fix.get("hosts", {}).get("k8s-worker-1", {}).get("drifted") == {
+                  "sysctl_tuning": ["net.core.somaxconn"]}
+              and "1024" not in json.dumps(hand_fix.get("hosts")),
+              "the one drift record names k8s-worker-1's concern and item, without values")
         tampered = tmp / "tampered.jsonl"
         lines = (tmp / "audit" / "audit.jsonl").read_text().splitlines(keepends=True)
         rec = json.loads(lines[2])

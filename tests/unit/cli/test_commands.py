@@ -21,9 +21,8 @@ import pytest
 
 from edgeops.audit import AuditLog, verify
 from edgeops.cli import main
-from tests.unit.cli.conftest import EVENTS, ROOT
+from tests.unit.cli.conftest import PLAYBOOKS, ROOT
 
-PLAYBOOKS = EVENTS / "playbooks"
 SECRET = "Tok3n-never-on-disk-5e1"
 
 
@@ -34,7 +33,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
     inv = tmp_path / "hosts.yml"
     hosts = {
         h: {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
-            "fixture_secret": SECRET}
+            "fixture_secret": SECRET, "fixture_config_secret": SECRET}
         for h in ("node-a", "node-b")
     }
     inv.write_text(json.dumps({"all": {"hosts": hosts, "vars": {"edgeops_fixture_dir": str(work)}}}))
@@ -69,6 +68,10 @@ def test_apply_then_drift_then_hand_fix(env: dict[str, Path], capsys: pytest.Cap
     report = json.loads(out.read_text())
     jsonschema.validate(report, report_schema)
     assert {h["name"]: h["status"] for h in report["hosts"]} == {"node-a": "in_sync", "node-b": "drifted"}
+    (concern,) = [c for h in report["hosts"] if h["name"] == "node-b" for c in h["concerns"]]
+    assert concern["name"] == "Fixture run"  # tasks outside roles: the play is the concern
+    assert concern["items"] == [{"key": "net.core.somaxconn", "before": "128", "after": "4096",
+                                 "where": ["file"], "path": str(conf)}]
 
     junit = env["tmp"] / "drift.xml"
     assert run(env, "drift", "--limit", "node-b", "-o", str(junit)) == 2
@@ -82,16 +85,26 @@ def test_apply_then_drift_then_hand_fix(env: dict[str, Path], capsys: pytest.Cap
         ("apply", "changed", 0), ("drift", "in_sync", 0), ("drift", "drift", 2), ("drift", "drift", 2),
         ("apply", "changed", 0), ("drift", "in_sync", 0),
     ]
-    assert recs[2]["hosts"]["node-b"]["drifted"] == ["Kernel profile file"]
+    # the audit keeps concerns and item names, never values
+    assert recs[2]["hosts"]["node-b"]["drifted"] == {"Fixture run": ["net.core.somaxconn"]}
+    assert "128" not in json.dumps(recs[2]["hosts"])
     assert recs[3]["run"]["limit"] == "node-b"
     assert recs[0]["actor"]["user"] and recs[0]["config_repo"]["commit"] is None  # tmp: not a repo
     assert verify(AuditLog(env["audit"])).ok
 
 
 def test_no_secret_anywhere(env: dict[str, Path], capfd: pytest.CaptureFixture[str]) -> None:
+    """Neither a no_log result nor a secret inside the file diff of a task without no_log
+    reaches the console, a report, the audit log or the runner artifacts."""
     assert run(env, "apply", "-o", str(env["tmp"] / "a.json")) == 0
     (env["work"] / "node-a-secret").write_text("changed by hand\n")
+    app = env["work"] / "node-a-app.conf"
+    app.write_text(app.read_text().replace(SECRET, "edited-by-hand"))
     assert run(env, "drift", "-o", str(env["tmp"] / "d.json")) == 2
+    drift = json.loads((env["tmp"] / "d.json").read_text())
+    items = {i["key"]: i for h in drift["hosts"] for c in h["concerns"] for i in c["items"]}
+    assert items["db_password"]["censored"] and items["db_password"]["after"] == "(censored)"
+    assert items["Database password file"]["censored"]  # no_log: the task is the item
     assert run(env, "drift", "--format", "table") == 2
     console = capfd.readouterr()
     assert SECRET not in console.out + console.err
@@ -103,7 +116,13 @@ def test_no_secret_anywhere(env: dict[str, Path], capfd: pytest.CaptureFixture[s
     # the run directories exist and were rotated, not left as raw runner output
     runs = sorted(env["art"].iterdir())
     assert runs and all((r / "status").exists() for r in runs)
-    assert not any((r / "job_events").exists() for r in runs)
+    assert not any((r / name).exists() for r in runs for name in ("job_events", "stdout", "stderr"))
+
+
+def test_keep_artifacts_keeps_the_output(env: dict[str, Path]) -> None:
+    assert run(env, "drift", "--keep-artifacts", "--format", "json") == 2
+    (one,) = env["art"].iterdir()
+    assert "TASK [Kernel profile file]" in (one / "stdout").read_text()
 
 
 def test_usage_errors(env: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],

@@ -1,14 +1,15 @@
-"""The edgeops.gitops.drift callback: same report as ``edgeops drift --format json``.
+"""The edgeops.gitops.drift callback builds the report; ``edgeops drift`` reads the same one.
 
 Runs plain ansible-playbook --check --diff with the callback enabled on the
 fixture playbook (local hosts) and compares with the CLI's report of the same
-state.
+state: byte for byte, once the two timestamps are removed.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +19,7 @@ import jsonschema
 import pytest
 
 ROOT = Path(__file__).resolve().parents[4]
-PLAYBOOK = ROOT / "tests" / "unit" / "fixtures" / "events" / "playbooks" / "scenarios.yml"
+PLAYBOOK = ROOT / "tests" / "unit" / "fixtures" / "playbooks" / "scenarios.yml"
 SCHEMA = json.loads((ROOT / "docs" / "drift-report.schema.json").read_text())
 SECRET = "cb-S3cret-77"
 
@@ -26,7 +27,7 @@ SECRET = "cb-S3cret-77"
 def _inventory(tmp: Path) -> Path:
     hosts = {
         "node-a": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
-                   "fixture_secret": SECRET},
+                   "fixture_secret": SECRET, "fixture_reload": True},
         "node-gone": {"ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": 1},
     }
     inv = tmp / "hosts.json"
@@ -35,16 +36,8 @@ def _inventory(tmp: Path) -> Path:
     return inv
 
 
-def _comparable(report: dict[str, Any]) -> dict[str, Any]:
-    out = {k: v for k, v in report.items() if k not in ("started_at", "finished_at", "run")}
-    for h in out["hosts"]:
-        for c in h["concerns"]:
-            c.pop("play", None)
-            if c["status"] in ("unchecked", "skipped"):
-                # ansible-runner's skipped events carry no result: the CLI tells a check-mode skip
-                # from a conditional one by timing (tests/unit/cli covers it), the callback reads it.
-                c["status"], c["message"] = "skipped or unchecked", None
-    return out
+def _without_times(report: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in report.items() if k not in ("started_at", "finished_at")}
 
 
 def test_callback_report_equals_cli_report(tmp_path: Path) -> None:
@@ -57,41 +50,47 @@ def test_callback_report_equals_cli_report(tmp_path: Path) -> None:
         "NO_COLOR": "1",
     }
     proc = subprocess.run(
-        ["ansible-playbook", "-i", str(inv), str(PLAYBOOK), "--check", "--diff", "-e", "fixture_reload=true"],
+        ["ansible-playbook", "-i", str(inv), str(PLAYBOOK), "--check", "--diff"],
         env=env, capture_output=True, text=True, check=False, cwd=PLAYBOOK.parent,
     )
     assert proc.returncode != 0  # node-gone is unreachable
     assert "DRIFT SUMMARY: ERROR (exit 1)" in proc.stdout
-    keys = "[net.core.somaxconn, net.ipv4.tcp_max_syn_backlog]"
-    assert f"drifted     node-a: Runtime values {keys}" in proc.stdout
+    line = r"node-a +Fixture run +drifted +net.core.somaxconn +absent → 4096 +\(file /"
+    assert re.search(line, proc.stdout)
     assert SECRET not in proc.stdout
-    cb = json.loads((tmp_path / "cb.json").read_text())
+    cb_text = (tmp_path / "cb.json").read_text()
+    cb = json.loads(cb_text)
     jsonschema.validate(cb, SCHEMA)
     assert cb["run"]["check"] is True and cb["run"]["inventory"] == str(inv)
-    statuses = {(h["name"], c["name"]): c["status"] for h in cb["hosts"] for c in h["concerns"]}
-    assert statuses[("node-a", "Database password file")] == "drifted"  # no_log, still reported
-    assert statuses[("node-a", "Reload the profile")] == "unchecked"  # skipped by check mode
-    assert statuses[("node-a", "Health probe")] == "skipped"  # skipped by its condition
-    assert statuses[("node-gone", "Kernel profile file")] == "unreachable"
-    assert SECRET not in (tmp_path / "cb.json").read_text() + (tmp_path / "cb.xml").read_text()
+    (concern,) = [c for h in cb["hosts"] if h["name"] == "node-a" for c in h["concerns"]]
+    assert concern["name"] == "Fixture run" and concern["status"] == "drifted"
+    tasks = {t["name"]: t for t in concern["tasks"]}
+    # no_log: still reported, the task is the item, nothing of its value
+    assert tasks["Database password file"]["status"] == "drifted"
+    assert tasks["Database password file"]["items"] == ["Database password file"]
+    # a command skipped by check mode is unchecked, with the reason; skipped by its condition is not listed
+    assert tasks["Reload the profile"]["status"] == "unchecked"
+    assert "Health probe" not in tasks and concern["task_counts"]["skipped"] >= 1
+    keys = {i["key"]: i for i in concern["items"]}
+    assert keys["net.core.somaxconn"]["where"] == ["file"]
+    assert keys["net.core.somaxconn"]["after"] == "4096"
+    (gone,) = [h for h in cb["hosts"] if h["name"] == "node-gone"]
+    assert gone["status"] == "unreachable" and gone["concerns"][0]["status"] == "unreachable"
+    assert SECRET not in cb_text + (tmp_path / "cb.xml").read_text()
 
-    # the CLI on the same state gives the same report
+    # the CLI enables the same callback and reads its report: identical but for the two timestamps
     sys.path.insert(0, str(ROOT))
     from edgeops.cli import main
 
     os.environ["EDGEOPS_AUDIT_LOG"] = str(tmp_path / "audit.jsonl")
     os.environ["EDGEOPS_ARTIFACTS_DIR"] = str(tmp_path / "art")
-    extra = tmp_path / "extra.yml"  # the CLI has no -e: same variable through the inventory
-    data = json.loads(inv.read_text())
-    data["all"]["hosts"]["node-a"]["fixture_reload"] = True
-    extra.write_text(json.dumps(data))
     try:
-        rc = main(["drift", str(PLAYBOOK), "-i", str(extra), "-o", str(tmp_path / "cli.json")])
+        rc = main(["drift", str(PLAYBOOK), "-i", str(inv), "-o", str(tmp_path / "cli.json")])
     finally:
         del os.environ["EDGEOPS_AUDIT_LOG"], os.environ["EDGEOPS_ARTIFACTS_DIR"]
     assert rc == 1
     cli = json.loads((tmp_path / "cli.json").read_text())
-    assert _comparable(cb) == _comparable(cli)
+    assert json.dumps(_without_times(cb), indent=2) == json.dumps(_without_times(cli), indent=2)
 
 
 @pytest.mark.parametrize("summary", ["false"])

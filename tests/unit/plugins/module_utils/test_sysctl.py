@@ -211,3 +211,32 @@ def test_apply_runtime_verify_failure_rolls_back(proc, tmp_path):
     with pytest.raises(_sysctl.SysctlError, match=r"verify failed for zz\.sink: wrote 5"):
         _sysctl.apply_runtime(proc, report)
     assert _sysctl.read_runtime(proc, "net.core.somaxconn") == "4096"
+
+
+# (file value, runtime value, expected where, expected before) for a profile value of 4096
+CHANGES_CASES = [
+    ("4096", "4096", None, None),
+    ("1024", "1024", ["file", "runtime"], "1024"),
+    ("4096", "1024", ["runtime"], "1024"),
+    ("1024", "4096", ["file"], "1024"),
+    (None, "4096", ["file"], None),
+    ("1024", "2048", ["file", "runtime"], "1024 (file), 2048 (runtime)"),
+]
+
+
+@pytest.mark.parametrize(("in_file", "at_runtime", "where", "before"), CHANGES_CASES)
+def test_changes_say_where_the_value_differs(in_file, at_runtime, where, before):
+    key = "net.core.somaxconn"
+    report = _sysctl.plan({key: "4096"}, {key: in_file} if in_file else {}, {key: at_runtime}, True,
+                          {key: True})
+    changes = _sysctl.changes(report)
+    if where is None:
+        assert changes == []
+    else:
+        assert changes == [{"key": key, "before": before, "after": "4096", "where": where}]
+
+
+def test_changes_list_a_key_removed_from_the_file():
+    report = _sysctl.plan({}, {"net.core.somaxconn": "1024"}, {"net.core.somaxconn": "1024"}, True, {})
+    assert _sysctl.changes(report) == [
+        {"key": "net.core.somaxconn", "before": "1024", "after": None, "where": ["file"]}]
