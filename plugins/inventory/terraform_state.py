@@ -255,6 +255,15 @@ def load_state(path):
             f"Terraform state file {path} is not a Terraform state: expected a JSON object, "
             f"got {type(state).__name__}"
         )
+    if "encrypted_data" in state and "version" not in state:
+        # OpenTofu state encryption: the whole state is one encrypted payload, recognised by
+        # ``encrypted_data`` + ``encryption_version`` (opentofu/opentofu internal/encryption/base.go).
+        raise TerraformStateError(
+            f"Terraform state file {path} is encrypted (OpenTofu state encryption, "
+            f"encryption_version {state.get('encryption_version')!r}) and cannot be read without its "
+            "key; decrypt it first ('tofu state pull > plain.tfstate' run where the encryption "
+            "is configured writes the plain state) and point state_file at the plain copy"
+        )
     version = state.get("version")
     if version != SUPPORTED_STATE_VERSION:
         hint = ""

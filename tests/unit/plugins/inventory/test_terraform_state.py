@@ -245,10 +245,16 @@ def _state_with_address(ip):
         (json.dumps({"version": 3, "modules": []}), "unsupported format version 3; only version 4"),
         (json.dumps({"version": 3}), "once with Terraform 0.12 or later"),
         (json.dumps({"version": 5, "resources": []}), "unsupported format version 5"),
+        # OpenTofu state encryption: opentofu/opentofu internal/encryption/base.go (basedata:
+        # meta, encrypted_data, encryption_version; no "version")
+        (json.dumps({"serial": 1, "lineage": "x", "meta": {"key_provider.pbkdf2.k": "e30="},
+                     "encrypted_data": "bm90IHJlYWw=", "encryption_version": "v0"}),
+         "is encrypted (OpenTofu state encryption"),
         (json.dumps(_state_with_address(None)), "libvirt_domain.k8s_master has no usable address"),
         (json.dumps(_state_with_address("10.0.0.0/24")), "libvirt_domain.k8s_master has no usable address"),
     ],
-    ids=["missing", "invalid-json", "not-object", "v3", "v3-hint", "v5", "no-address", "cidr-only"],
+    ids=["missing", "invalid-json", "not-object", "v3", "v3-hint", "v5", "tofu-encrypted", "no-address",
+         "cidr-only"],
 )
 def test_clear_errors(plugin_loader, tmp_path, content, message):
     if content is not None:
