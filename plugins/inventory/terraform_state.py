@@ -106,6 +106,16 @@ notes:
     replacement) never become hosts; two resources that give the same hostname are an error.
   - With O(cache) enabled the parsed hosts are kept until O(cache_timeout) even when the state file
     changes; refresh with C(ansible-inventory --flush-cache).
+  - An OpenTofu state encrypted with state encryption (C(encrypted_data), no C(version)) cannot be read;
+    the error says so. Decrypt it first (C(tofu state pull > plain.tfstate) where the encryption is
+    configured) and point O(state_file) at the plain copy.
+  - "Errors are not fatal by default: with ansible-core's defaults a source that fails to parse (missing
+    or corrupt state file, encrypted state) is only a C([WARNING]) and C(ansible-playbook) runs on an empty
+    inventory and exits 0. To make plain Ansible fail, set C(unparsed_is_failed = true) and
+    C(any_unparsed_is_failed = true) in the C([inventory]) section of C(ansible.cfg) (or
+    C(ANSIBLE_INVENTORY_UNPARSED_FAILED=true) and C(ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED=true)), as the
+    collection's C(inventory/example/ansible.cfg) does. C(edgeops apply) and C(edgeops drift) check every
+    inventory source before a run and name the one that fails, and why, in one line."
 """
 
 EXAMPLES = r"""
