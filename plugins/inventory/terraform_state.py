@@ -76,10 +76,11 @@ options:
       - 'The default covers the documented address attributes of the machine resources: libvirt
         C(network_interface.*.addresses.*); AWS C(private_ip), C(public_ip); GCP
         C(network_interface.*.network_ip), C(network_interface.*.access_config.*.nat_ip); Azure
-        C(private_ip_address), C(private_ip_addresses), C(public_ip_address); OpenStack C(network.*.fixed_ip_v4), C(access_ip_v4); Hetzner C(network.*.ip), C(ipv4_address);
-        DigitalOcean C(ipv4_address_private), C(ipv4_address); vSphere C(default_ip_address),
-        C(guest_ip_addresses.*); Proxmox C(default_ipv4_address) (Telmate), C(ipv4_addresses.*.*) (bpg);
-        UpCloud C(network_interface.*.ip_address).'
+        C(private_ip_address), C(private_ip_addresses), C(public_ip_address); OpenStack
+        C(network.*.fixed_ip_v4), C(access_ip_v4); Hetzner C(network.*.ip), C(ipv4_address); DigitalOcean
+        C(ipv4_address_private), C(ipv4_address); vSphere C(default_ip_address), C(guest_ip_addresses.*);
+        Proxmox C(default_ipv4_address) (Telmate), C(ipv4_addresses.*.*) (bpg); UpCloud
+        C(network_interface.*.ip_address).'
       - Loopback, link-local and unspecified addresses never count.
     type: list
     elements: str
