@@ -111,8 +111,9 @@ def newer_than_known(version) -> str:
     """A warning when ``version`` is newer than the table, else ``''``.
 
     Policy: a newer 1.x minor is rendered with the newest known apiVersion, because kubeadm keeps
-    reading an apiVersion for several releases after its successor appears (v1beta3 came in 1.22
-    and was still read by 1.34); the warning says so and how to be sure.
+    reading an apiVersion for at least three releases after its successor appears (kubernetes PR
+    #125029, the v1.31 release note enabling v1beta4: "v1beta3 is now marked as deprecated but will
+    continue to be supported until version 1.34 or later"); the warning says so and how to be sure.
     """
     minor = parse_version(version)[1]
     if minor <= NEWEST[1]:
