@@ -255,6 +255,18 @@ def test_every_schema_cites_its_types_go():
         assert f"cmd/kubeadm/app/apis/kubeadm/{version}/types.go" in entry["source"]
 
 
+def test_v1alpha1_is_the_field_set_of_the_1_10_release():
+    """Not a later master's.
+
+    kubernetes/kubernetes tag v1.10.13, cmd/kubeadm/app/apis/kubeadm/v1alpha1/types.go.
+    """
+    entry = SCHEMAS["kubeadm.k8s.io/v1alpha1"]
+    assert entry["tag"].startswith("v1.10.")
+    assert entry["tag"] in entry["source"]
+    assert "clusterName" not in entry["types"]["MasterConfiguration"]
+    assert "clusterName" not in entry["types"]["NodeConfiguration"]
+
+
 # The stand-in checks what it is given with the same schemas, and refuses the way kubeadm does.
 # Only paths that write nothing but the stand-in's own log (redirected to tmp_path) run here.
 def standin(tmp_path, *args, stdin="", version="1.34.1"):
