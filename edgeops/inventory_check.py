@@ -9,15 +9,20 @@ the first failure into an :class:`~edgeops.errors.EdgeopsError` naming the sourc
 the plugin gave (missing state file, corrupt JSON, encrypted state, ...).
 
 Ansible reports plugin failures through its ``display`` object only; they are collected by
-standing in for the inventory manager's ``display`` while one source is parsed.  Ansible is
-imported inside the functions: it is heavy, and only a run that starts needs it.
+standing in for the inventory manager's ``display`` while one source is parsed.  The parse runs
+in a child process (``python -m edgeops.inventory_check SOURCE...``): configuring Ansible's
+collection loader is once per process and global, and the command line's process must stay as
+it was for whatever runs after the check.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,8 +134,35 @@ def source_problem(source: Path) -> str | None:
 
 
 def check_inventory(sources: Sequence[Path]) -> None:
-    """Raise EdgeopsError for the first source that gives no inventory, naming it and why."""
+    """Raise EdgeopsError for the first source that gives no inventory, naming it and why.
+
+    The sources are parsed by a child Python (same interpreter, environment and working
+    directory, hence the same ansible.cfg as the run that follows).
+    """
+    proc = subprocess.run([sys.executable, "-m", "edgeops.inventory_check", *map(str, sources)],
+                          capture_output=True, text=True, check=False)
+    try:
+        problems = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        detail = " ".join(proc.stderr.split())[-300:] or f"exit status {proc.returncode}"
+        raise EdgeopsError(f"inventory check failed before the run: {detail}") from None
     for source in sources:
-        problem = source_problem(source)
+        problem = problems.get(str(source))
         if problem:
             raise EdgeopsError(f"inventory {source}: {problem}", hint=HINT)
+
+
+def main(argv: Sequence[str]) -> int:
+    """Print ``{source: problem or null}`` as one JSON line (the child side of check_inventory)."""
+    result: dict[str, str | None] = {}
+    for arg in argv:
+        try:
+            result[arg] = source_problem(Path(arg))
+        except Exception as exc:  # whatever Ansible raised is the reason to report
+            result[arg] = " ".join(f"{type(exc).__name__}: {exc}".split())
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -60,28 +60,33 @@ CASES = [
                               "state-corrupt", "vars-only-dir", "dir-with-broken-file"])
 def test_the_reason_is_named_in_one_line(tmp_path: Path, files: dict, source: str, words: list) -> None:
     write(tmp_path, files)
-    with pytest.raises(EdgeopsError) as err:
-        check_inventory([tmp_path / source])
-    message = err.value.message
-    assert message.startswith(f"inventory {tmp_path / source}: "), message
-    assert "\n" not in message
+    problem = source_problem(tmp_path / source)
+    assert problem and "\n" not in problem
     for word in words:
-        assert word in message, message
+        assert word in problem, problem
+
+
+def test_check_inventory_raises_for_the_first_failing_source(tmp_path: Path) -> None:
+    """Through the child process, as the command line runs it."""
+    write(tmp_path, {"good.yml": "all:\n  hosts:\n    a:\n", "bad.yml": "all: [x\n",
+                     "prod.terraform_state.yml": TFCONFIG.format(state="s.tfstate"), "s.tfstate": ENCRYPTED})
+    sources = [tmp_path / "good.yml", tmp_path / "prod.terraform_state.yml", tmp_path / "bad.yml"]
+    with pytest.raises(EdgeopsError) as err:
+        check_inventory(sources)
+    message = err.value.message
+    prefix = f"inventory {sources[1]}: auto plugin: edgeops.gitops.terraform_state: "
+    assert message.startswith(prefix), message
+    assert "is encrypted (OpenTofu state encryption" in message and "\n" not in message
     assert err.value.hint and "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED" in err.value.hint
+    check_inventory(sources[:1])  # a good source passes
 
 
 def test_good_sources_pass(tmp_path: Path) -> None:
     write(tmp_path, {"inv/hosts.yml": "all:\n  hosts:\n    a:\n", "inv/group_vars/all.yml": "x: 1\n",
                      "tf/prod.terraform_state.yml": TFCONFIG.format(state="s.tfstate"),
                      "tf/s.tfstate": GOOD_STATE})
-    check_inventory([tmp_path / "inv", tmp_path / "tf" / "prod.terraform_state.yml"])
-    assert source_problem(tmp_path / "inv" / "hosts.yml") is None
-
-
-def test_the_first_failing_source_is_named(tmp_path: Path) -> None:
-    write(tmp_path, {"good.yml": "all:\n  hosts:\n    a:\n", "bad.yml": "all: [x\n"})
-    with pytest.raises(EdgeopsError, match=r"bad\.yml: auto plugin"):
-        check_inventory([tmp_path / "good.yml", tmp_path / "bad.yml"])
+    for source in ("inv", "tf/prod.terraform_state.yml", "inv/hosts.yml"):
+        assert source_problem(tmp_path / source) is None
 
 
 def test_the_example_ansible_cfg_makes_plain_ansible_fail_the_same_way() -> None:
