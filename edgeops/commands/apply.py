@@ -71,18 +71,22 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def resolve_inventory(given: list[Path] | None) -> tuple[Path, ...]:
-    """The inventories to use: as given (must exist) or ./inventory."""
+    """The inventories to use: as given (must exist) or ./inventory; each must parse."""
+    from edgeops.inventory_check import check_inventory  # loads Ansible: only when a run starts
+
     if given:
         missing = [str(p) for p in given if not p.exists()]
         if missing:
             raise UsageError(f"inventory not found: {', '.join(missing)}",
                              hint="pass an existing inventory file or directory with -i")
-        return tuple(p.resolve() for p in given)
-    default = Path("inventory")
-    if default.exists():
-        return (default.resolve(),)
-    raise UsageError("no inventory given and ./inventory does not exist",
-                     hint="pass -i INVENTORY, or run from the root of your configuration repository")
+        resolved = tuple(p.resolve() for p in given)
+    elif Path("inventory").exists():
+        resolved = (Path("inventory").resolve(),)
+    else:
+        raise UsageError("no inventory given and ./inventory does not exist",
+                         hint="pass -i INVENTORY, or run from the root of your configuration repository")
+    check_inventory(resolved)
+    return resolved
 
 
 def resolve_playbook(playbook: str) -> str:

@@ -15,7 +15,13 @@ description:
     C(kubeadm.k8s.io/v1beta4) (1.31 and later; C(extraArgs) as a list of C({name, value})).
   - Field names follow upstream kubeadm's Go types, C(cmd/kubeadm/app/apis/kubeadm/<version>/types.go);
     the unit tests check every rendered document against a field schema per apiVersion.
-  - Refuses, before anything is changed, versions outside the supported range, invalid or overlapping
+  - Kubernetes 1.10 through 1.36 are known. A newer 1.x minor is not refused - a user must not be
+    blocked the day a release comes out - it is rendered with the newest known apiVersion
+    (C(kubeadm.k8s.io/v1beta4)) and a warning says so; kubeadm keeps reading an apiVersion for several
+    releases after its successor appears. Check such a result with C(kubeadm config validate).
+  - A pre-release or build suffix (C(1.31.0-rc.1)) is kept in C(kubernetesVersion). An unquoted YAML
+    version (C(1.10) read as the number 1.1) is refused with a message to quote it.
+  - Refuses, before anything is changed, versions before 1.10, invalid or overlapping
     CIDRs, addresses that are not IP addresses, an advertise address that is not the host's, and a node
     address inside the cluster networks.
 options:
@@ -34,7 +40,9 @@ options:
     type: dict
     required: true
   version:
-    description: Kubernetes version, C(MAJOR.MINOR[.PATCH]) with or without a leading C(v); 1.10 through 1.34.
+    description:
+      - Kubernetes version, C(MAJOR.MINOR[.PATCH][-PRERELEASE]) with or without a leading C(v), as a
+        string (quote it in YAML); 1.10 through 1.36, newer minors with a warning.
     type: str
     required: true
   role:
@@ -74,9 +82,10 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
-
+from ansible.utils.display import Display
 from ansible_collections.edgeops.gitops.plugins.module_utils._kubeadm import (
     KubeadmConfigError,
+    newer_than_known,
     render,
 )
 
@@ -84,9 +93,13 @@ from ansible_collections.edgeops.gitops.plugins.module_utils._kubeadm import (
 def kubeadm_config(spec, version, role="init"):
     """Documents kubeadm ``version`` reads for ``role``; AnsibleFilterError on bad input."""
     try:
-        return render(spec, version, role)
+        documents = render(spec, version, role)
+        warning = newer_than_known(version)
     except KubeadmConfigError as exc:
         raise AnsibleFilterError(f"edgeops.gitops.kubeadm_config: {exc}") from None
+    if warning:
+        Display().warning(f"edgeops.gitops.kubeadm_config: {warning}")
+    return documents
 
 
 class FilterModule:

@@ -13,13 +13,17 @@ description:
   - Reads a Terraform state file (format version 4, as written by Terraform 0.12 and later and by
     OpenTofu) directly as JSON and turns its managed resources into inventory hosts. The C(terraform)
     binary is not needed and the state is never modified.
-  - By default every managed resource that has one of the O(address_attributes) becomes a host; set
-    O(resource_types) to choose the resource types explicitly.
+  - By default one host per machine resource - the VM types of the common providers, see
+    O(resource_types) - so an AWS C(aws_eip), a network interface or a floating IP attached to a VM is not
+    a second host. A state with none of those types falls back to every managed resource that has one of
+    the O(address_attributes). Set O(resource_types) to choose the resource types explicitly.
   - The inventory hostname comes from the first of O(hostname_attributes) the resource has;
     C(ansible_host) from the first usable address in O(address_attributes), private (RFC 1918 or
     IPv6 ULA) addresses first when O(prefer_private) is set.
   - Every host joins a group named after its resource block (C(resource "upcloud_server" "k8s_worker"),
-    with C(count) or C(for_each), puts all its instances in group C(k8s_worker)), and the usual
+    with C(count) or C(for_each), puts all its instances in group C(k8s_worker)) and, inside a module, a
+    group named after the module call too (C(module.k8s_worker.openstack_compute_instance_v2.this) joins
+    C(this) and C(k8s_worker)), and the usual
     O(keyed_groups), O(groups) and O(compose) of the constructed plugins work on the host variables
     listed below.
   - 'Host variables set: C(terraform_address) (resource address, e.g. C(upcloud_server.k8s_worker[0])),
@@ -45,7 +49,12 @@ options:
   resource_types:
     description:
       - Terraform resource types that become hosts, for example C(upcloud_server) or C(libvirt_domain).
-      - When empty, every managed resource that has at least one of the O(address_attributes) becomes a host.
+      - When empty, the machine resource types of the common providers present in the state become hosts -
+        C(libvirt_domain), C(aws_instance), C(google_compute_instance), C(azurerm_linux_virtual_machine),
+        C(azurerm_windows_virtual_machine), C(azurerm_virtual_machine), C(openstack_compute_instance_v2),
+        C(hcloud_server), C(digitalocean_droplet), C(vsphere_virtual_machine), C(proxmox_vm_qemu),
+        C(proxmox_virtual_environment_vm), C(upcloud_server); if the state has none of them, every managed
+        resource that has at least one of the O(address_attributes) becomes a host.
       - When set, an instance of one of these types without a usable address is an error.
     type: list
     elements: str
@@ -56,7 +65,7 @@ options:
         resource type, name and index (C(libvirt_domain_k8s_worker_0)).
     type: list
     elements: str
-    default: [hostname, name]
+    default: [hostname, name, tags.Name]
   address_attributes:
     description:
       - Attribute paths tried in order for C(ansible_host). A path is dot separated; C(*) walks every element
@@ -64,21 +73,39 @@ options:
         (C(network_interface.*.ip_address), C(network_interface.0.addresses.*)).
       - Private attribute names come first in the default list.
       - Only values that are IP addresses count; CIDR ranges, host names and empty values are skipped.
+      - 'The default covers the documented address attributes of the machine resources: libvirt
+        C(network_interface.*.addresses.*); AWS C(private_ip), C(public_ip); GCP
+        C(network_interface.*.network_ip), C(network_interface.*.access_config.*.nat_ip); Azure
+        C(private_ip_address), C(private_ip_addresses), C(public_ip_address); OpenStack
+        C(network.*.fixed_ip_v4), C(access_ip_v4); Hetzner C(network.*.ip), C(ipv4_address); DigitalOcean
+        C(ipv4_address_private), C(ipv4_address); vSphere C(default_ip_address), C(guest_ip_addresses.*);
+        Proxmox C(default_ipv4_address) (Telmate), C(ipv4_addresses.*.*) (bpg); UpCloud
+        C(network_interface.*.ip_address).'
+      - Loopback, link-local and unspecified addresses never count.
     type: list
     elements: str
     default:
       - private_ip
       - private_ip_address
+      - private_ip_addresses.*
       - private_ipv4
       - ipv4_address_private
+      - network_interface.*.network_ip
+      - network.*.fixed_ip_v4
+      - network.*.ip
       - access_ip_v4
       - network_interface.*.ip_address
       - network_interface.*.addresses.*
-      - network.*.ip
+      - default_ipv4_address
+      - ipv4_addresses.*.*
+      - guest_ip_addresses.*
+      - default_ip_address
       - ipv4_address
       - ip_address
       - public_ip
-      - default_ip_address
+      - public_ip_address
+      - public_ip_addresses.*
+      - network_interface.*.access_config.*.nat_ip
       - ipv6_address
   prefer_private:
     description:
@@ -106,6 +133,16 @@ notes:
     replacement) never become hosts; two resources that give the same hostname are an error.
   - With O(cache) enabled the parsed hosts are kept until O(cache_timeout) even when the state file
     changes; refresh with C(ansible-inventory --flush-cache).
+  - An OpenTofu state encrypted with state encryption (C(encrypted_data), no C(version)) cannot be read;
+    the error says so. Decrypt it first (C(tofu state pull > plain.tfstate) where the encryption is
+    configured) and point O(state_file) at the plain copy.
+  - "Errors are not fatal by default: with ansible-core's defaults a source that fails to parse (missing
+    or corrupt state file, encrypted state) is only a C([WARNING]) and C(ansible-playbook) runs on an empty
+    inventory and exits 0. To make plain Ansible fail, set C(unparsed_is_failed = true) and
+    C(any_unparsed_is_failed = true) in the C([inventory]) section of C(ansible.cfg) (or
+    C(ANSIBLE_INVENTORY_UNPARSED_FAILED=true) and C(ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED=true)), as the
+    collection's C(inventory/example/ansible.cfg) does. C(edgeops apply) and C(edgeops drift) check every
+    inventory source before a run and name the one that fails, and why, in one line."
 """
 
 EXAMPLES = r"""
@@ -146,6 +183,25 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 from ansible_collections.edgeops.gitops.plugins.module_utils._netaddr import is_rfc1918
 
 SUPPORTED_STATE_VERSION = 4
+
+#: One host per machine: the VM resource types of the common providers (their registry docs,
+#: "Attributes Reference", name the address attributes in DOCUMENTATION's address_attributes).
+MACHINE_TYPES = (
+    "libvirt_domain",  # dmacvicar/libvirt
+    "aws_instance",  # hashicorp/aws
+    "google_compute_instance",  # hashicorp/google
+    "azurerm_linux_virtual_machine",  # hashicorp/azurerm
+    "azurerm_windows_virtual_machine",
+    "azurerm_virtual_machine",
+    "openstack_compute_instance_v2",  # terraform-provider-openstack/openstack
+    "hcloud_server",  # hetznercloud/hcloud
+    "digitalocean_droplet",  # digitalocean/digitalocean
+    "vsphere_virtual_machine",  # hashicorp/vsphere
+    "proxmox_vm_qemu",  # Telmate/proxmox
+    "proxmox_virtual_environment_vm",  # bpg/proxmox
+    "upcloud_server",  # UpCloudLtd/upcloud
+)
+_MODULE_CALL = re.compile(r"module\.([A-Za-z0-9_-]+)(?:\[[^\]]*\])?$")
 _UNSAFE_GROUP_CHARS = re.compile(r"[^A-Za-z0-9_]")
 
 
@@ -177,9 +233,12 @@ def _as_address(value):
     if not isinstance(value, str) or not value:
         return None
     try:
-        return ipaddress.ip_address(value)
+        ip = ipaddress.ip_address(value)
     except ValueError:
         return None
+    if ip.is_loopback or ip.is_link_local or ip.is_unspecified:
+        return None  # never a way to reach the machine (bpg/proxmox lists the guest's 127.0.0.1)
+    return ip
 
 
 def is_private(address):
@@ -255,6 +314,15 @@ def load_state(path):
             f"Terraform state file {path} is not a Terraform state: expected a JSON object, "
             f"got {type(state).__name__}"
         )
+    if "encrypted_data" in state and "version" not in state:
+        # OpenTofu state encryption: the whole state is one encrypted payload, recognised by
+        # ``encrypted_data`` + ``encryption_version`` (opentofu/opentofu internal/encryption/base.go).
+        raise TerraformStateError(
+            f"Terraform state file {path} is encrypted (OpenTofu state encryption, "
+            f"encryption_version {state.get('encryption_version')!r}) and cannot be read without its "
+            "key; decrypt it first ('tofu state pull > plain.tfstate' run where the encryption "
+            "is configured writes the plain state) and point state_file at the plain copy"
+        )
     version = state.get("version")
     if version != SUPPORTED_STATE_VERSION:
         hint = ""
@@ -298,6 +366,10 @@ def hosts_from_state(
     hosts, warnings = [], []
     seen = {}
     top_keys = {p.split(".", 1)[0] for p in address_attributes}
+    if not resource_types:
+        present = {r.get("type") for r in state.get("resources", []) if isinstance(r, dict)
+                   and r.get("mode", "managed") == "managed"}
+        resource_types = tuple(t for t in MACHINE_TYPES if t in present)
     for resource in state.get("resources", []):
         if not isinstance(resource, dict) or resource.get("mode", "managed") != "managed":
             continue
@@ -339,10 +411,15 @@ def hosts_from_state(
                     f"hostname {hostname!r}; set hostname_attributes to an attribute that is unique"
                 )
             seen[hostname] = address
+            groups = [resource.get("name")]
+            module_call = _MODULE_CALL.search(resource.get("module") or "")
+            if module_call and module_call.group(1) not in groups:
+                groups.append(module_call.group(1))
             hosts.append(
                 {
                     "name": hostname,
                     "group": resource.get("name"),
+                    "groups": groups,
                     "vars": {
                         "ansible_host": ansible_host,
                         "terraform_address": address,
@@ -416,9 +493,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         prefix = self.get_option("group_prefix") or ""
         for host in hosts:
             name = self.inventory.add_host(to_text(host["name"]))
-            group = _UNSAFE_GROUP_CHARS.sub("_", f"{prefix}{host['group']}")
-            self.inventory.add_group(group)
-            self.inventory.add_child(group, name)
+            for group_name in host.get("groups") or [host["group"]]:  # cached results may predate "groups"
+                group = _UNSAFE_GROUP_CHARS.sub("_", f"{prefix}{group_name}")
+                self.inventory.add_group(group)
+                self.inventory.add_child(group, name)
             for key, value in host["vars"].items():
                 self.inventory.set_variable(name, key, value)
             hostvars = self.inventory.get_host(name).get_vars()

@@ -13,10 +13,12 @@ from __future__ import annotations
 import ipaddress
 import re
 
-#: Oldest and newest Kubernetes minor releases this renderer knows.
+#: Oldest and newest Kubernetes minor releases this renderer knows.  1.35 and 1.36 read
+#: kubeadm.k8s.io/v1beta4 (kubernetes/kubernetes tags v1.35.0 and v1.36.0,
+#: cmd/kubeadm/app/apis/kubeadm/v1beta4/types.go; v1beta5 does not exist there).
 OLDEST = (1, 10)
-NEWEST = (1, 34)
-SUPPORTED = "1.10 through 1.34"
+NEWEST = (1, 36)
+SUPPORTED = "1.10 through 1.36"
 
 #: (first minor, last minor, apiVersion) rendered for each range of releases.
 API_VERSIONS = (
@@ -57,7 +59,7 @@ KNOWN_KEYS = set(DEFAULTS) | {
 }
 JOIN_KEYS = {"command", "api_server_endpoint", "token", "ca_cert_hashes", "certificate_key"}
 
-_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+][0-9A-Za-z.+-]*)?$")
+_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?([-+][0-9A-Za-z.+-]*)?$")
 _TOKEN = re.compile(r"^[a-z0-9]{6}\.[a-z0-9]{16}$")
 _HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
 _DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -68,30 +70,68 @@ class KubeadmConfigError(ValueError):
     """Bad input for the renderer; the message says what and how to fix it."""
 
 
-def parse_version(version) -> tuple[int, int, int]:
-    """``'1.10.13'``/``'v1.34'`` -> (1, 10, 13); raise KubeadmConfigError otherwise."""
-    match = _VERSION.match(str(version).strip()) if isinstance(version, (str, int, float)) else None
-    if not match or isinstance(version, bool):
-        kind = "" if isinstance(version, str) else f" ({type(version).__name__})"
-        raise KubeadmConfigError(
-            f"Kubernetes version {version!r}{kind} is not a version: "
-            f"expected MAJOR.MINOR[.PATCH], supported releases are {SUPPORTED}"
+def _not_a_version(version, why: str) -> KubeadmConfigError:
+    return KubeadmConfigError(
+        f"Kubernetes version {version!r} ({type(version).__name__}) is not a version: {why}"
+    )
+
+
+def split_version(version) -> tuple[tuple[int, int, int], str]:
+    """``'v1.31.0-rc.1'`` -> ((1, 31, 0), '-rc.1'); any 1.x minor, older or newer than the table.
+
+    A float is refused with the fix: YAML reads an unquoted ``1.10`` as the number 1.1.
+    """
+    if isinstance(version, float):
+        raise _not_a_version(
+            version, f"YAML read an unquoted version as a number (1.10 becomes {1.1!r}); quote it, "
+            "e.g. kubeadm_kubernetes_version: \"1.10.13\""
         )
+    match = _VERSION.match(version.strip()) if isinstance(version, str) else None
+    if not match:
+        raise _not_a_version(version, f"expected MAJOR.MINOR[.PATCH], supported releases are {SUPPORTED}")
     major, minor, patch = int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
-    if (major, minor) < OLDEST or (major, minor) > NEWEST:
+    return (major, minor, patch), match.group(4) or ""
+
+
+def parse_version(version) -> tuple[int, int, int]:
+    """``'1.10.13'``/``'v1.34'`` -> (1, 10, 13); raise KubeadmConfigError otherwise.
+
+    Minors newer than :data:`NEWEST` are accepted (see :func:`newer_than_known`): a user is
+    never blocked the day a release comes out.
+    """
+    (major, minor, patch), _suffix = split_version(version)
+    if major != OLDEST[0] or minor < OLDEST[1]:
         raise KubeadmConfigError(
             f"Kubernetes version {version!r} is not supported: supported releases are {SUPPORTED}"
         )
     return major, minor, patch
 
 
+def newer_than_known(version) -> str:
+    """A warning when ``version`` is newer than the table, else ``''``.
+
+    Policy: a newer 1.x minor is rendered with the newest known apiVersion, because kubeadm keeps
+    reading an apiVersion for at least three releases after its successor appears (kubernetes PR
+    #125029, the v1.31 release note enabling v1beta4: "v1beta3 is now marked as deprecated but will
+    continue to be supported until version 1.34 or later"); the warning says so and how to be sure.
+    """
+    minor = parse_version(version)[1]
+    if minor <= NEWEST[1]:
+        return ""
+    return (
+        f"Kubernetes {version} is newer than the releases this collection knows ({SUPPORTED}); "
+        f"rendering {API_VERSIONS[-1][2]}, the newest kubeadm API known. Check the result with "
+        "'kubeadm config validate --config FILE' and upgrade edgeops.gitops when a new API appears"
+    )
+
+
 def api_version_for(version) -> str:
-    """The kubeadm config apiVersion that ``version`` reads natively."""
+    """The kubeadm config apiVersion that ``version`` reads natively (newest known beyond the table)."""
     minor = parse_version(version)[1]
     for first, last, api in API_VERSIONS:
         if first <= minor <= last:
             return api
-    raise KubeadmConfigError(f"no kubeadm apiVersion known for {version!r}")  # pragma: no cover
+    return API_VERSIONS[-1][2]
 
 
 def parse_join_command(command: str) -> dict:
@@ -283,6 +323,14 @@ def _node_registration(s: dict, as_list: bool) -> dict:
 
 
 def _render_v1alpha1(s: dict, kube_version: str, role: str, join: dict) -> list:
+    # kubeadm 1.10's v1alpha1 has no clusterName (kubernetes PR #60852, in 1.11): its clusters are
+    # all named "kubernetes", so any other name is refused rather than silently dropped.
+    if s["cluster_name"] != DEFAULTS["cluster_name"]:
+        raise KubeadmConfigError(
+            f"cluster_name {s['cluster_name']!r} cannot be set for Kubernetes 1.10: kubeadm 1.10 has no "
+            f"clusterName field and always names the cluster {DEFAULTS['cluster_name']!r}; leave "
+            "cluster_name unset for 1.10 or use 1.11 or newer"
+        )
     api = "kubeadm.k8s.io/v1alpha1"
     if role == "init":
         doc: dict = {
@@ -296,7 +344,6 @@ def _render_v1alpha1(s: dict, kube_version: str, role: str, join: dict) -> list:
                 "dnsDomain": s["dns_domain"],
             },
             "etcd": {"dataDir": s["etcd_data_dir"]},
-            "clusterName": s["cluster_name"],
         }
         if s["control_plane_endpoint"]:
             doc["api"]["controlPlaneEndpoint"] = s["control_plane_endpoint"]
@@ -502,6 +549,7 @@ def render(spec, version, role: str = "init"):
     if role not in ROLES:
         raise KubeadmConfigError(f"role {role!r} is not one of {', '.join(ROLES)}")
     minor, patch = parse_version(version)[1:]
+    suffix = split_version(version)[1]
     s = normalize(spec)
     if role == "kubelet-flags":
         return _kubelet_args(s) if minor == 10 else {}
@@ -513,7 +561,8 @@ def render(spec, version, role: str = "init"):
                 f"certificate key); {version!r} is older: copy the certificates by hand or upgrade"
             )
         join = _join_fields(s, role == "control-plane-join")
-    kube_version = f"v1.{minor}.{patch}"
+    # A pre-release or build suffix (1.31.0-rc.1) is part of the release kubeadm must pull.
+    kube_version = f"v1.{minor}.{patch}{suffix}"
     if minor == 10:
         return _render_v1alpha1(s, kube_version, role, join)
     if minor == 11:

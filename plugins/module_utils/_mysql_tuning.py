@@ -26,7 +26,9 @@ DISK_CLASSES = ("nvme", "ssd", "hdd")
 #: Size"; MariaDB KB, innodb_buffer_pool_chunk_size.
 DEFAULT_CHUNK = 128 * MIB
 
-_VERSION_RE = re.compile(r"^\s*(\d+)\.(\d+)(?:\.(\d+))?(?:[-+~ ].*)?$")
+#: ``[EPOCH:]MAJOR.MINOR[.PATCH][suffix]``: dpkg versions carry an epoch (``1:10.11.6-0+deb12u1``,
+#: Debian Policy 5.6.12 "Version").
+_VERSION_RE = re.compile(r"^\s*(?:\d+:)?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+~ ].*)?$")
 _SIZE_RE = re.compile(r"^\s*(\d+)\s*([KMGTPE]?)(?:I?B)?\s*$", re.IGNORECASE)
 _SUFFIX = {"": 1, "K": KIB, "M": MIB, "G": GIB, "T": 1024 * GIB, "P": 1024**5, "E": 1024**6}
 
@@ -86,13 +88,34 @@ PER_CONNECTION_BUFFERS = (
 #: The memory guard's limit: peak estimate <= 90 % of RAM.
 GUARD_RATIO = 0.90
 
+#: Floor of the buffer pool when the memory guard shrinks it: the server's own default (128M on
+#: MySQL and MariaDB), which is also what innodb_dedicated_server gives a host under 1 GiB. A tuned
+#: configuration never gives InnoDB less than an untuned server would.
+MIN_BUFFER_POOL = 128 * MIB
+
+#: What the memory guard shrinks the MyISAM key cache to on MariaDB (default 128M) before it touches
+#: the buffer pool: "If you don't make use of MyISAM tables at all, you can set this to a very low
+#: value" (MariaDB KB, Optimizing key_buffer_size, https://mariadb.com/kb/en/optimizing-key_buffer_size/);
+#: 8M is MySQL's default, enough for the odd MyISAM table on an InnoDB host.
+SMALL_KEY_BUFFER = 8 * MIB
+
+#: Measured MemTotal within this fraction below a whole GiB is that GiB: the kernel keeps part of a
+#: VM's RAM for itself (a 16 GB VM reports about 15,990 MB), and the plan's nominal size rules.
+NOMINAL_TOLERANCE = 0.05
+MEMORY_BASES = ("nominal", "measured")
+
 
 class TuningError(ValueError):
     """Bad input or settings that cannot be satisfied."""
 
 
 def parse_version(version) -> tuple:
-    """``'10.11.6-MariaDB-0+deb12u1'`` -> ``(10, 11, 6)``; raises TuningError."""
+    """``'10.11.6-MariaDB-0+deb12u1'``, ``'1:10.11.6-0+deb12u1'`` -> ``(10, 11, 6)``; raises TuningError."""
+    if isinstance(version, float):
+        raise TuningError(
+            f"version {version!r} (float) is a number: YAML reads an unquoted version as one "
+            "(10.10 becomes 10.1, 8.0 loses its patch); quote it, e.g. mysql_host_version: \"10.11\""
+        )
     if isinstance(version, (list, tuple)) and 2 <= len(version) <= 3:
         try:
             parts = tuple(int(p) for p in version)
@@ -152,7 +175,7 @@ def buffer_pool_bytes(memory_mb: int, chunk: int, instances: int) -> int:
 
 
 def redo_log_bytes(memory_mb: int) -> int:
-    """Size of one InnoDB redo log file.
+    """Size of one InnoDB redo log file (``innodb_log_file_size``, before MySQL 8.0.30 and MariaDB).
 
     Source: MySQL 8.0 manual, ``innodb_dedicated_server`` table for
     ``innodb_log_file_size`` (8.0.14-8.0.29): less than 8 GiB -> 512M, 8 GiB to
@@ -170,7 +193,79 @@ def redo_log_bytes(memory_mb: int) -> int:
     return 2 * GIB
 
 
-def _check_inputs(memory_mb, vcpus, disk_class, flavour):
+def _round_half_up(value: float) -> int:
+    return int(value + 0.5)
+
+
+def redo_capacity_bytes(memory_mb: int, vcpus: int, version: tuple) -> int:
+    """``innodb_redo_log_capacity`` on MySQL 8.0.30 and later, as ``innodb_dedicated_server`` sets it.
+
+    MySQL 8.0.30-8.3: from the detected memory, buffer pool configured explicitly (we always write
+    it). MySQL 8.0 manual, "Enabling Automatic InnoDB Configuration for a Dedicated MySQL Server",
+    https://dev.mysql.com/doc/refman/8.0/en/innodb-dedicated-server.html (table "Automatically
+    Configured Log File Size"): under 2 GB 100MB; 2-4 GB round(0.5 x GB) x 0.5 GB; 4-10.66 GB
+    round(0.75 x GB) x 0.5 GB; 10.66-170.66 GB round(0.5625 x GB) GB; more 128 GB.
+
+    MySQL 8.4 and later: (logical processors / 2) GB, at most 16 GB. MySQL 8.4 manual, same section,
+    https://dev.mysql.com/doc/refman/8.4/en/innodb-dedicated-server.html ("Before MySQL 8.4, this
+    value was based on available memory instead of available logical processors").
+    """
+    if version >= (8, 4, 0):
+        return min(16 * GIB, vcpus * GIB // 2)
+    gib = memory_mb / 1024
+    if gib < 2:
+        return 100 * MIB
+    if gib <= 4:
+        return _round_half_up(0.5 * gib) * GIB // 2
+    if gib < 10.66:
+        return _round_half_up(0.75 * gib) * GIB // 2
+    if gib <= 170.66:
+        return _round_half_up(0.5625 * gib) * GIB
+    return 128 * GIB
+
+
+def io_capacity(flavour: str, version: tuple, solid: bool) -> int:
+    """``innodb_io_capacity`` (IOPS budget for background flushing) by server and disk class.
+
+    MySQL 8.4 and later on NVMe/SSD: 10000, the server's own default from 8.4 (MySQL 8.4 manual,
+    "Configuring InnoDB I/O Capacity", https://dev.mysql.com/doc/refman/8.4/en/innodb-configuring-io-capacity.html:
+    "The default value is 10000"); the runbook's 2000 would slow an 8.4 server down fivefold.
+    MySQL before 8.4 and MariaDB on NVMe/SSD: the runbook's 2000 (their default 200 suits one rotating
+    disk; MySQL 8.0 manual, same section, "Faster hard drives, RAID configurations, and SSDs benefit
+    from higher values"). HDD: 200, both servers' pre-8.4 default.
+    """
+    if not solid:
+        return 200
+    if flavour == "mysql" and version >= (8, 4, 0):
+        return 10000
+    return 2000
+
+
+def nominal_memory_mb(memory_mb: int) -> int:
+    """The plan's nominal size of a host that reports ``memory_mb`` (MemTotal, ansible_memtotal_mb).
+
+    The kernel keeps part of the RAM for itself (kernel image, crash kernel, firmware tables), so a
+    16 GB VM reports about 15,990 MB. A measured size within :data:`NOMINAL_TOLERANCE` below a whole
+    GiB counts as that GiB (15,990 -> 16,384); anything else is taken as measured.
+    """
+    whole = -(-memory_mb // 1024) * 1024  # next whole GiB (or memory_mb itself)
+    if whole - memory_mb <= whole * NOMINAL_TOLERANCE:
+        return whole
+    return memory_mb
+
+
+def _check_inputs(memory_mb, vcpus, disk_class, flavour, io_override=None, memory_basis="nominal"):
+    if io_override is not None and (
+            isinstance(io_override, bool) or not isinstance(io_override, int) or io_override < 100):
+        raise TuningError(
+            f"io_capacity {io_override!r} ({type_name(io_override)}) must be an integer of at least 100 "
+            "(IOPS; the servers' minimum), or unset for the computed value"
+        )
+    if memory_basis not in MEMORY_BASES:
+        raise TuningError(
+            f"memory_basis {memory_basis!r} ({type_name(memory_basis)}) is unknown; "
+            f"expected one of {', '.join(MEMORY_BASES)}"
+        )
     if isinstance(memory_mb, bool) or not isinstance(memory_mb, int) or memory_mb <= 0:
         raise TuningError(
             f"memory_mb {memory_mb!r} ({type_name(memory_mb)}) must be a positive integer (MB)"
@@ -195,15 +290,17 @@ def normalise_name(name: str) -> str:
 
 
 def compute_settings(memory_mb, vcpus=1, disk_class="ssd", flavour="mariadb", version="10.11",
-                     overrides=None) -> dict:
+                     overrides=None, io_capacity_override=None, memory_basis="nominal") -> dict:
     """Desired server settings for a dedicated host; see each rule's source."""
-    _check_inputs(memory_mb, vcpus, disk_class, flavour)
+    _check_inputs(memory_mb, vcpus, disk_class, flavour, io_capacity_override, memory_basis)
     ver = parse_version(version)
     if overrides is None:
         overrides = {}
     if not isinstance(overrides, dict):
         raise TuningError(f"overrides {overrides!r} ({type_name(overrides)}) must be a dict")
     overrides = {normalise_name(k): v for k, v in overrides.items()}
+    if memory_basis == "nominal":
+        memory_mb = nominal_memory_mb(memory_mb)
 
     settings: dict = {}
     mysql = flavour == "mysql"
@@ -224,13 +321,12 @@ def compute_settings(memory_mb, vcpus=1, disk_class="ssd", flavour="mariadb", ve
         settings["innodb_buffer_pool_instances"] = instances
 
     # Redo log: MySQL 8.0.30 replaced innodb_log_file_size/innodb_log_files_in_group
-    # with innodb_redo_log_capacity (MySQL 8.0 manual, "Redo Log"); its default
-    # total was 2 files, so the capacity is twice the per-file size.
-    log = redo_log_bytes(memory_mb)
+    # with innodb_redo_log_capacity (MySQL 8.0 manual, "Redo Log"), sized as
+    # innodb_dedicated_server sizes it (redo_capacity_bytes).
     if mysql and ver >= (8, 0, 30):
-        settings["innodb_redo_log_capacity"] = format_size(2 * log)
+        settings["innodb_redo_log_capacity"] = format_size(redo_capacity_bytes(memory_mb, vcpus, ver))
     else:
-        settings["innodb_log_file_size"] = format_size(log)
+        settings["innodb_log_file_size"] = format_size(redo_log_bytes(memory_mb))
 
     # Flushing by disk class. NVMe/SSD: bypass the page cache (O_DIRECT), no
     # neighbour flushing (MySQL 8.0 manual, "Optimizing InnoDB Disk I/O":
@@ -244,19 +340,16 @@ def compute_settings(memory_mb, vcpus=1, disk_class="ssd", flavour="mariadb", ve
         settings["innodb_flush_method"] = "O_DIRECT" if solid else "fsync"
     settings["innodb_flush_neighbors"] = 0 if solid else 1
 
-    # I/O capacity: the background flushing budget in IOPS. The server
-    # default 200 suits a single rotating disk; the manual suggests raising it
-    # for SSDs (MySQL 8.0 manual, "Configuring InnoDB I/O Capacity"); the
-    # runbook's 2000 for NVMe/SSD, with innodb_io_capacity_max twice that.
-    capacity = 2000 if solid else 200
+    # I/O capacity per server version and disk (io_capacity), or the user's figure (for example
+    # the disk's measured random-write IOPS); innodb_io_capacity_max twice that.
+    capacity = io_capacity_override or io_capacity(flavour, ver, solid)
     settings["innodb_io_capacity"] = capacity
     settings["innodb_io_capacity_max"] = 2 * capacity
 
-    computed = dict(settings)
     for key, value in overrides.items():
         settings[key] = value
 
-    _memory_guard(memory_mb, flavour, ver, settings, computed, overrides)
+    _memory_guard(memory_mb, flavour, ver, settings, overrides, chunk)
     return settings
 
 
@@ -280,28 +373,50 @@ def estimate_peak(flavour: str, version: tuple, settings: dict) -> tuple:
     return global_bytes + per_conn * connections, global_bytes, per_conn, connections
 
 
-def _memory_guard(memory_mb, flavour, ver, settings, computed, overrides):
-    """Fail when the peak estimate exceeds 90 % of RAM, naming the culprits."""
+def _memory_guard(memory_mb, flavour, ver, settings, overrides, chunk):
+    """Make the peak estimate fit 90 % of RAM, or fail naming what does not fit.
+
+    The connections are what the application needs, so they are never lowered behind the user's
+    back: ``max_connections`` is the server default (151) unless overridden. What the guard may
+    shrink, only where the user did not set it, in this order: MariaDB's MyISAM key cache (128M ->
+    8M; an InnoDB host does not use it), then the buffer pool, in steps of chunk x instances, never
+    below :data:`MIN_BUFFER_POOL`. If that is not enough the host is too small for the requested
+    settings: the error says how many connections would fit and what to change.
+    """
     limit = int(memory_mb * MIB * GUARD_RATIO)
     peak, global_bytes, per_conn, connections = estimate_peak(flavour, ver, settings)
     if peak <= limit:
         return
-    if not overrides:
-        # Our own numbers on a tiny host: fewer connections, never a failure
-        # the user did not cause.
-        room = limit - global_bytes
-        fitting = room // per_conn if room > 0 else 0
-        if fitting >= 10:
-            settings["max_connections"] = int(min(fitting, connections))
-            return
+    if flavour == "mariadb" and "key_buffer_size" not in overrides:
+        settings["key_buffer_size"] = format_size(SMALL_KEY_BUFFER)
+    if "innodb_buffer_pool_size" not in overrides:
+        pool = parse_size(settings["innodb_buffer_pool_size"])
+        others = estimate_peak(flavour, ver, settings)[0] - pool
+        instances = int(settings.get("innodb_buffer_pool_instances", 1))
+        unit = chunk * instances
+        fitting = (limit - others) // unit * unit
+        if fitting < MIN_BUFFER_POOL:
+            fitting = MIN_BUFFER_POOL
+            if "innodb_buffer_pool_instances" in settings and "innodb_buffer_pool_instances" not in overrides:
+                settings["innodb_buffer_pool_instances"] = 1
+        if fitting < pool:
+            settings["innodb_buffer_pool_size"] = format_size(fitting)
+    peak, global_bytes, per_conn, connections = estimate_peak(flavour, ver, settings)
+    if peak <= limit:
+        return
     memory_keys = set(GLOBAL_BUFFERS) | set(PER_CONNECTION_BUFFERS) | {
         "max_connections", "tmp_table_size", "max_heap_table_size"}
     culprits = sorted(k for k in overrides if k in memory_keys)
     named = ", ".join(f"{k}={overrides[k]!r}" for k in culprits) or "none (computed settings)"
+    room = limit - global_bytes
+    fit = max(0, room // per_conn) if per_conn else 0
     raise TuningError(
-        f"memory guard: estimated peak {peak // MIB} MiB (global buffers {global_bytes // MIB} MiB"
-        f" + {per_conn // KIB} KiB per connection x max_connections {connections}) exceeds 90% of"
-        f" {memory_mb} MB RAM ({limit // MIB} MiB); overrides responsible: {named}"
+        f"memory guard: host too small for the requested settings: estimated peak {peak // MIB} MiB "
+        f"(global buffers {global_bytes // MIB} MiB, buffer pool at {settings['innodb_buffer_pool_size']}, "
+        f"+ {per_conn // KIB} KiB per connection x max_connections {connections}) exceeds 90% of "
+        f"{memory_mb} MB RAM ({limit // MIB} MiB); at most {fit} connections fit; overrides responsible: "
+        f"{named}. Give the host more memory, or set max_connections (at most {fit}) or smaller "
+        "per-connection buffers in the overrides"
     )
 
 

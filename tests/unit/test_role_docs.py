@@ -168,3 +168,16 @@ def test_invalid_yaml_is_an_error(roles_dir, capsys):
     (roles_dir / "demo_role" / "meta" / "argument_specs.yml").write_text("argument_specs: [\n")
     assert role_docs.main(["--check", "--roles-dir", str(roles_dir)]) == 1
     assert "is not valid YAML" in capsys.readouterr().err
+
+
+def test_mysql_host_readme_has_the_generated_tuning_table():
+    """Issue 16: 512 MB to 64 GB for MariaDB 10.11/11.8 and MySQL 8.0.29/8.0.35/8.4, from the filter."""
+    text = (ROOT / "roles" / "mysql_host" / "README.md").read_text(encoding="utf-8")
+    table = text.split(role_docs.TUNING_BEGIN, 1)[1].split(role_docs.TUNING_END, 1)[0]
+    assert table.strip() == role_docs.render_tuning_table()
+    for server in ("MariaDB 10.11", "MariaDB 11.8", "MySQL 8.0.29", "MySQL 8.0.35", "MySQL 8.4"):
+        for size in ("512 MB", "1 GB", "2 GB", "4 GB", "8 GB", "16 GB", "64 GB"):
+            assert f"| {server} | {size} |" in table, (server, size)
+    assert ("| MariaDB 10.11 | 16 GB | 12G | `innodb_log_file_size=1G` | `innodb_flush_method=O_DIRECT` "
+            "| 2000 (4000) |") in table
+    assert "| MySQL 8.0.35 | 16 GB | 12G (4 instances) | `innodb_redo_log_capacity=9G` |" in table

@@ -136,13 +136,15 @@ def test_usage_errors(env: dict[str, Path], tmp_path: Path, capsys: pytest.Captu
 
 
 def test_broken_inventory_is_an_error(env: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    """Named, with its cause, in one line before anything runs (issue 16 item 9)."""
     bad = env["tmp"] / "bad.yml"
     bad.write_text("all: [unclosed\n")
     assert main(["drift", str(PLAYBOOKS / "scenarios.yml"), "-i", str(bad), "--format", "json"]) == 1
-    report = json.loads(capsys.readouterr().out)
-    assert report["outcome"] == "error"
-    (rec,) = AuditLog(env["audit"]).records()
-    assert rec["outcome"] == "error"
+    out = capsys.readouterr()
+    assert out.out == ""
+    (line,) = [x for x in out.err.splitlines() if x.startswith("Error:")]
+    assert line.startswith(f"Error: inventory {bad}: auto plugin: YAML parsing failed")
+    assert not env["audit"].exists()  # nothing ran, nothing recorded
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])

@@ -44,6 +44,11 @@ def spec(**changes):
     return out
 
 
+def spec_for(version) -> dict:
+    """SPEC as that release can take it: kubeadm 1.10 has no clusterName, so none is asked for."""
+    return spec(cluster_name=None) if str(version).startswith("1.10") else SPEC
+
+
 # Control-plane join needs the uploaded certificate key: kubeadm 1.15 and later.
 RENDER_CASES = [(minor, role) for minor in MINORS for role in ("init", "join")] + [
     (minor, "control-plane-join") for minor in MINORS if minor >= 15
@@ -52,7 +57,7 @@ RENDER_CASES = [(minor, role) for minor in MINORS for role in ("init", "join")] 
 
 @pytest.mark.parametrize(("minor", "role"), RENDER_CASES)
 def test_every_release_renders_schema_valid_documents(minor, role):
-    docs = kubeadm_config(SPEC, f"1.{minor}.0", role)
+    docs = kubeadm_config(spec_for(f"1.{minor}"), f"1.{minor}.0", role)
     assert docs, "nothing rendered"
     assert schema.validate_documents(docs, SCHEMAS) == []
     expected = next(api for first, last, api in API_VERSIONS if first <= minor <= last)
@@ -64,7 +69,7 @@ def test_every_release_renders_schema_valid_documents(minor, role):
 @pytest.mark.parametrize("minor", MINORS)
 def test_spec_values_reach_the_documents(minor):
     """The private address, etcd dir and extra args land where that version reads them."""
-    text = yaml.safe_dump_all(kubeadm_config(SPEC, f"1.{minor}", "init"))
+    text = yaml.safe_dump_all(kubeadm_config(spec_for(f"1.{minor}"), f"1.{minor}", "init"))
     for needle in ("10.213.7.10", "/var/lib/etcd-nvme/data", "10.244.0.0/16", "10.96.0.0/12",
                    "registry.example.internal/k8s", "audit-log-maxage", "node-cidr-mask-size",
                    "k8s-master-01", "cluster.local"):
@@ -73,7 +78,8 @@ def test_spec_values_reach_the_documents(minor):
         assert "node-ip" in text
         assert kubeadm_config(SPEC, f"1.{minor}", "kubelet-flags") == {}
     else:
-        assert kubeadm_config(SPEC, "1.10", "kubelet-flags") == {"node-ip": "10.213.7.10", "max-pods": "110"}
+        assert kubeadm_config(spec_for("1.10"), "1.10", "kubelet-flags") == {
+            "node-ip": "10.213.7.10", "max-pods": "110"}
 
 
 def test_extra_args_turn_into_name_value_lists_in_v1beta4():
@@ -89,7 +95,7 @@ def test_extra_args_turn_into_name_value_lists_in_v1beta4():
 @pytest.mark.parametrize(("version", "role"), DATA["goldens"])
 def test_golden_files(version, role):
     path = HERE / f"golden-{version}-{role}.yaml"
-    rendered = kubeadm_config(SPEC, version, role)
+    rendered = kubeadm_config(spec_for(version), version, role)
     text = (yaml.safe_dump_all(rendered, sort_keys=False) if isinstance(rendered, list)
             else yaml.safe_dump(rendered, sort_keys=False))
     if os.environ.get("EDGEOPS_UPDATE_GOLDEN"):
@@ -109,12 +115,18 @@ def test_join_command_is_parsed():
 @pytest.mark.parametrize(
     ("data", "version", "role", "message"),
     [
-        (SPEC, "1.9", "init", "not supported: supported releases are 1.10 through 1.34"),
-        (SPEC, "1.9.11", "init", "supported releases are 1.10 through 1.34"),
+        (SPEC, "1.9", "init", "not supported: supported releases are 1.10 through 1.36"),
+        (SPEC, "1.9.11", "init", "supported releases are 1.10 through 1.36"),
         (SPEC, "banana", "init", "is not a version"),
         (SPEC, "", "init", "is not a version"),
         (SPEC, None, "init", "(NoneType) is not a version"),
-        (SPEC, "2.0", "init", "1.10 through 1.34"),
+        # Item 10 of issue 16: YAML 1.2 (and PyYAML) read an unquoted 1.10 as the float 1.1.
+        (SPEC, 1.1, "init", "YAML read an unquoted version as a number (1.10 becomes 1.1); quote it"),
+        (SPEC, 1.34, "init", "(float) is not a version"),
+        # kubeadm 1.10 has no clusterName (kubernetes/kubernetes v1.10.13,
+        # cmd/kubeadm/app/apis/kubeadm/v1alpha1/types.go; the field came with PR #60852 in 1.11)
+        (SPEC, "1.10.13", "init", "cluster_name 'edge' cannot be set for Kubernetes 1.10"),
+        (SPEC, "2.0", "init", "1.10 through 1.36"),
         (SPEC, "1.34", "upgrade", "role 'upgrade' is not one of"),
         (spec(pod_subnet="10.96.0.0/16"), "1.34", "init", "overlaps service_subnet"),
         (spec(pod_subnet="10.0.0.0/8"), "1.10", "init", "overlaps service_subnet"),
@@ -170,6 +182,15 @@ def test_bad_input_is_refused(data, version, role, message):
         ({"apiVersion": "kubeadm.k8s.io/v1", "kind": "InitConfiguration"}, "unknown apiVersion"),
         ({"apiVersion": "kubeadm.k8s.io/v1beta4", "kind": "JoinConfiguration"},
          "missing required field 'discovery'"),
+        # Fields outside the release's set (kubernetes/kubernetes tag v1.10.13,
+        # cmd/kubeadm/app/apis/kubeadm/v1alpha1/types.go): clusterName and the audit webhook came in 1.11.
+        ({"apiVersion": "kubeadm.k8s.io/v1alpha1", "kind": "MasterConfiguration",
+          "clusterName": "kubernetes"}, "unknown field 'clusterName' in MasterConfiguration"),
+        ({"apiVersion": "kubeadm.k8s.io/v1alpha1", "kind": "NodeConfiguration",
+          "clusterName": "kubernetes"}, "unknown field 'clusterName' in NodeConfiguration"),
+        ({"apiVersion": "kubeadm.k8s.io/v1alpha1", "kind": "MasterConfiguration",
+          "auditPolicy": {"webhookConfigPath": "/etc/k/webhook.yaml"}},
+         "unknown field 'webhookConfigPath' in AuditPolicyConfiguration"),
     ],
 )
 def test_schema_catches_what_kubeadm_would_refuse(doc, message):
@@ -178,10 +199,72 @@ def test_schema_catches_what_kubeadm_would_refuse(doc, message):
     assert any(message in e for e in errors), errors
 
 
+def test_1_10_documents_carry_no_cluster_name():
+    """kubeadm 1.10 would refuse clusterName: kubernetes/kubernetes tag v1.10.13,
+    cmd/kubeadm/app/apis/kubeadm/v1alpha1/types.go has no such field (PR #60852, v1.11 notes)."""
+    for role in ("init", "join"):
+        for doc in kubeadm_config(spec_for("1.10"), "1.10.13", role):
+            assert "clusterName" not in doc
+    assert kubeadm_config(spec(cluster_name="kubernetes"), "1.10.13")[0]["kind"] == "MasterConfiguration"
+
+
+@pytest.mark.parametrize("version", ["1.35.0", "1.36.0", "v1.36.2"])
+def test_1_35_and_1_36_render_v1beta4(version):
+    """Released and reading v1beta4: kubernetes/kubernetes tags v1.35.0 and v1.36.0,
+    cmd/kubeadm/app/apis/kubeadm/v1beta4/types.go (the newest kubeadm config API there)."""
+    docs = kubeadm_config(SPEC, version)
+    assert [d["apiVersion"] for d in docs] == ["kubeadm.k8s.io/v1beta4"] * 2
+    assert schema.validate_documents(docs, SCHEMAS) == []
+
+
+def test_a_newer_minor_renders_the_newest_api_with_a_warning(monkeypatch):
+    """Policy (issue 16 item 2): never block a user the day a release comes out."""
+    from ansible.utils.display import Display
+
+    warnings: list = []
+    monkeypatch.setattr(Display, "warning", lambda self, msg, *a, **k: warnings.append(msg))
+    docs = kubeadm_config(SPEC, "1.37.0")
+    assert docs[1]["kubernetesVersion"] == "v1.37.0"
+    assert {d["apiVersion"] for d in docs} == {"kubeadm.k8s.io/v1beta4"}
+    assert len(warnings) == 1
+    assert "newer than the releases this collection knows (1.10 through 1.36)" in warnings[0]
+    assert "kubeadm config validate" in warnings[0]
+    warnings.clear()
+    kubeadm_config(SPEC, "1.36.0")
+    assert warnings == []
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [
+        # Release tags as published: https://github.com/kubernetes/kubernetes/releases/tag/v1.31.0-rc.1
+        ("1.31.0-rc.1", "v1.31.0-rc.1"),
+        ("v1.31.0-rc.1", "v1.31.0-rc.1"),
+        ("1.34.0-alpha.3", "v1.34.0-alpha.3"),
+        ("1.34.1", "v1.34.1"),
+        ("1.34", "v1.34.0"),
+    ],
+)
+def test_pre_release_suffix_is_kept(version, expected):
+    assert kubeadm_config(SPEC, version)[1]["kubernetesVersion"] == expected
+
+
 def test_every_schema_cites_its_types_go():
     for api, entry in SCHEMAS.items():
         version = api.rsplit("/", 1)[1]
         assert f"cmd/kubeadm/app/apis/kubeadm/{version}/types.go" in entry["source"]
+
+
+def test_v1alpha1_is_the_field_set_of_the_1_10_release():
+    """Not a later master's.
+
+    kubernetes/kubernetes tag v1.10.13, cmd/kubeadm/app/apis/kubeadm/v1alpha1/types.go.
+    """
+    entry = SCHEMAS["kubeadm.k8s.io/v1alpha1"]
+    assert entry["tag"].startswith("v1.10.")
+    assert entry["tag"] in entry["source"]
+    assert "clusterName" not in entry["types"]["MasterConfiguration"]
+    assert "clusterName" not in entry["types"]["NodeConfiguration"]
 
 
 # The stand-in checks what it is given with the same schemas, and refuses the way kubeadm does.
@@ -228,7 +311,7 @@ def test_standin_checks_the_config_against_the_schemas(tmp_path):
     assert proc.returncode == 1
     assert "expected a list ([]Arg), got dict" in proc.stderr
     assert TOKEN not in log
-    old = yaml.safe_dump_all(kubeadm_config(SPEC, "1.10.13", "join"))
+    old = yaml.safe_dump_all(kubeadm_config(spec_for("1.10"), "1.10.13", "join"))
     proc = standin(tmp_path, "join", "--config", "/dev/stdin", stdin=old)[0]
     assert proc.returncode == 1
     assert "this version of kubeadm does not read 'kubeadm.k8s.io/v1alpha1'" in proc.stderr

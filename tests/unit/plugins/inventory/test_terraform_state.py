@@ -96,7 +96,8 @@ def write_config(tmp_path: Path, state: Path | str | dict, **options) -> Path:
 def test_kvm_state_default_options_give_reference_topology(plugin_loader, tmp_path):
     """Default: any managed resource with an IP attribute; networks, volumes, data sources ignored."""
     inventory = parse(plugin_loader, write_config(tmp_path, KVM_STATE))
-    assert groups_of(inventory) == REFERENCE_GROUPS
+    # mysql-01 is declared in module.database: it joins that module's group too
+    assert groups_of(inventory) == {**REFERENCE_GROUPS, "database": ["mysql-01"]}
     master = inventory.get_host("k8s-master-01").vars
     assert master["ansible_host"] == "10.30.0.10"  # IPv4 private beats the link-local IPv6
     assert master["terraform_address"] == "libvirt_domain.k8s_master"
@@ -180,6 +181,7 @@ def test_resource_types_and_group_prefix(plugin_loader, tmp_path):
     assert groups_of(parse(plugin_loader, config)) == {
         "tf_k8s_master": ["k8s-master-01"],
         "tf_mysql": ["mysql-01"],
+        "tf_database": ["mysql-01"],
     }
 
 
@@ -245,10 +247,16 @@ def _state_with_address(ip):
         (json.dumps({"version": 3, "modules": []}), "unsupported format version 3; only version 4"),
         (json.dumps({"version": 3}), "once with Terraform 0.12 or later"),
         (json.dumps({"version": 5, "resources": []}), "unsupported format version 5"),
+        # OpenTofu state encryption: opentofu/opentofu internal/encryption/base.go (basedata:
+        # meta, encrypted_data, encryption_version; no "version")
+        (json.dumps({"serial": 1, "lineage": "x", "meta": {"key_provider.pbkdf2.k": "e30="},
+                     "encrypted_data": "bm90IHJlYWw=", "encryption_version": "v0"}),
+         "is encrypted (OpenTofu state encryption"),
         (json.dumps(_state_with_address(None)), "libvirt_domain.k8s_master has no usable address"),
         (json.dumps(_state_with_address("10.0.0.0/24")), "libvirt_domain.k8s_master has no usable address"),
     ],
-    ids=["missing", "invalid-json", "not-object", "v3", "v3-hint", "v5", "no-address", "cidr-only"],
+    ids=["missing", "invalid-json", "not-object", "v3", "v3-hint", "v5", "tofu-encrypted", "no-address",
+         "cidr-only"],
 )
 def test_clear_errors(plugin_loader, tmp_path, content, message):
     if content is not None:
@@ -324,6 +332,22 @@ def test_pick_address(paths, prefer_private, expected):
 def test_walk_path_fans_out_lists_and_maps():
     assert walk_path({"a": {"x": [1, 2], "y": [3]}}, "a.*.*") == [1, 2, 3]
     assert walk_path({"a": None}, "a") == []
+
+
+PROVIDERS = yaml.safe_load((FIXTURES / "providers.yml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("case", PROVIDERS, ids=[c["name"] for c in PROVIDERS])
+def test_defaults_give_one_host_per_machine_private_address_first(plugin_loader, tmp_path, case):
+    """Issue 16 item 8: each provider's documented attributes (case["source"]), default options."""
+    resources = [{"mode": "managed", **{k: v for k, v in r.items() if k not in ("count", "for_each")}}
+                 for r in case["resources"]]
+    inventory = parse(plugin_loader, write_config(tmp_path, {"version": 4, "resources": resources}))
+    hosts = {name: host.vars["ansible_host"] for name, host in inventory.hosts.items()}
+    assert hosts == case["expected"], case["source"]
+    groups = groups_of(inventory)
+    for group, members in case["groups"].items():
+        assert groups[group] == members
 
 
 def test_load_state_returns_parsed_state():
