@@ -6,7 +6,7 @@ WITHOUT systemd (``sleep infinity`` behind the same /proc/sys protection the
 lab's init uses, so the host's global sysctls cannot change), converges them
 once with ``edgeops apply``, then measures on the same hosts and playbook:
 
-- ``edgeops drift`` (ansible-runner, events folded into the report), and
+- ``edgeops drift`` (ansible-runner, the report built by the drift callback), and
 - ``ansible-playbook --check --diff`` (plain, default stdout callback),
 
 reporting wall time and controller CPU seconds (user+sys of the command and

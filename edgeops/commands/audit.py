@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.table import Table
+from rich.text import Text
 
 from edgeops import console
 from edgeops.audit import AuditLog, parse_time, select, utc_now, verify
@@ -101,7 +102,7 @@ def show_records(args: argparse.Namespace) -> RC:
         table.add_row(
             str(rec.get("seq")), str(rec.get("time", "")).replace("T", " ").rstrip("Z"),
             f"{a.get('user')}@{a.get('host')}", str(rec.get("command")), commit,
-            str(len(hosts)), str(rec.get("outcome")), _names(rec) or "-",
+            str(len(hosts)), str(rec.get("outcome")), Text(_names(rec) or "-"),
         )
     out.print(table)
     return RC.OK

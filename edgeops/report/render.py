@@ -51,9 +51,10 @@ def print_table(report: dict[str, Any], console: Console, verbose: bool = False)
     if rows:
         table = Table(title=f"edgeops {'drift' if mode == 'check' else 'apply'}", title_justify="left",
                       box=None, pad_edge=False, header_style="bold")
-        for col, ratio in (("host", 3), ("concern", 3), ("status", 2), ("item", 4), ("change", 4),
-                           ("where", 3)):
-            table.add_column(col, overflow="fold", ratio=ratio)
+        for col in ("host", "concern", "status"):
+            table.add_column(col, no_wrap=True)
+        for col in ("item", "change", "where"):
+            table.add_column(col, overflow="fold")
         for host, concern, status, item, change, where in rows:
             word = status.strip().replace(" ", "_")
             table.add_row(host, concern, Text(status, style=_STYLE.get(word, "")), item, change, where)

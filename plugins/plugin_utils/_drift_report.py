@@ -287,16 +287,16 @@ class ReportBuilder:
         concerns = self._hosts.setdefault(host, {})
         name = concern_name(role, play)
         concern = concerns.get(name)
+        probe = action in NON_CONCERN_ACTIONS and status not in ("failed", "unreachable")
+        if concern is None and probe:
+            return status  # facts and probes are no concern of their own (the play's facts)
         if concern is None:
             concern = concerns[name] = {
                 "name": name, "status": "in_sync", "reason": None, "items": [], "tasks": [],
                 "task_counts": {"in_sync": 0, "skipped": 0},
             }
-        if status in ("in_sync", "skipped"):
-            concern["task_counts"][status] += 1
-            return status
-        if action in NON_CONCERN_ACTIONS and status not in ("failed", "unreachable"):
-            concern["task_counts"]["in_sync"] += 1
+        if status in ("in_sync", "skipped") or probe:
+            concern["task_counts"]["skipped" if status == "skipped" else "in_sync"] += 1
             return status
         ignored = status == "failed" and ignore_errors
         entry: dict[str, Any] = {"name": task, "module": action or None, "status": status}
@@ -406,10 +406,10 @@ def item_change(item: dict[str, Any]) -> str:
     return f"{before} → {after}"
 
 
-def item_where(item: dict[str, Any]) -> str:
-    """``(file, runtime)``, with the file's path when there is one."""
+def item_where(item: dict[str, Any], path: bool = False) -> str:
+    """``(file, runtime)``; with ``path``, the file's path too when there is one."""
     where = ", ".join(item["where"])
-    return f"({where}{' ' + item['path'] if item.get('path') else ''})"
+    return f"({where}{' ' + item['path'] if path and item.get('path') else ''})"
 
 
 def report_lines(report: dict[str, Any], verbose: bool = False) -> list[list[str]]:
@@ -471,13 +471,15 @@ def to_junit(report: dict[str, Any]) -> str:
         for c in concerns:
             counts["tests"] += 1
             case = ET.SubElement(suite, "testcase", classname=host["name"], name=c["name"])
-            lines = "\n".join(f"{i['key']}: {item_change(i)} {item_where(i)}".replace("  ", " ")
+            lines = "\n".join(f"{i['key']}: {item_change(i)} {item_where(i, path=True)}".replace("  ", " ")
                               for i in c["items"])
             if c["status"] in ("drifted", "changed"):
                 if check:
                     counts["failures"] += 1
+                    summary = "; ".join(line for line in lines.splitlines())
+                    message = f"{c['name']} drifted: {summary}"
                     fail = ET.SubElement(case, "failure", type="drift",
-                                         message=f"{c['name']} drifted: {len(c['items'])} item(s)")
+                                         message=message if len(message) <= 1000 else message[:999] + "…")
                     fail.text = lines
                 else:
                     ET.SubElement(case, "system-out").text = lines

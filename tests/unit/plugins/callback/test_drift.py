@@ -55,7 +55,7 @@ def test_callback_report_equals_cli_report(tmp_path: Path) -> None:
     )
     assert proc.returncode != 0  # node-gone is unreachable
     assert "DRIFT SUMMARY: ERROR (exit 1)" in proc.stdout
-    line = r"node-a +Fixture run +drifted +net.core.somaxconn +absent → 4096 +\(file /"
+    line = r"node-a +Fixture run +drifted +net.core.somaxconn +absent → 4096 +\(file\)"
     assert re.search(line, proc.stdout)
     assert SECRET not in proc.stdout
     cb_text = (tmp_path / "cb.json").read_text()

@@ -158,9 +158,15 @@ def test_failed_probe_fails_the_concern_with_its_message() -> None:
     assert report["exit_code"] == 1
 
 
-def test_probes_that_succeed_are_not_listed() -> None:
-    c = concern(one([("ok", "Facts", "ansible.builtin.stat", {"changed": False}, ROLE)]), "sysctl_tuning")
-    assert c["status"] == "in_sync" and c["tasks"] == [] and c["task_counts"]["in_sync"] == 1
+def test_probes_that_succeed_are_no_concern() -> None:
+    """Facts gathered by a play (outside any role) do not make the play a concern."""
+    report = one([("ok", "Gathering Facts", "ansible.builtin.gather_facts", {"changed": False},
+                   {"play": "Kernel"}),
+                  ("ok", "Profile", SYSCTL, {"changed": False}, ROLE),
+                  ("ok", "Look", "ansible.builtin.stat", {"changed": False}, ROLE)])
+    assert [c["name"] for c in report["hosts"][0]["concerns"]] == ["sysctl_tuning"]
+    c = concern(report, "sysctl_tuning")
+    assert c["status"] == "in_sync" and c["tasks"] == [] and c["task_counts"]["in_sync"] == 2
 
 
 def test_apply_mode_says_changed_and_exits_zero() -> None:
