@@ -189,11 +189,13 @@ def run_playbook(
             forks=config.forks,
             verbosity=config.verbosity or None,
             cmdline=_cmdline(config),
-            envvars=report_env(config) or None,
             event_handler=handler,
             cancel_callback=_GracefulCancel(cancel),
             quiet=True,
             suppress_env_files=True,
+            # edgeops writes this run's audit record itself (also when interrupted):
+            # the drift callback must not append a second one.
+            envvars={**report_env(config), "EDGEOPS_DRIFT_AUDIT": "false"},
         )
     finally:
         shutil.rmtree(private, ignore_errors=True)

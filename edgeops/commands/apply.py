@@ -24,7 +24,7 @@ from typing import Any
 from rich.status import Status
 
 from edgeops import console
-from edgeops.audit import AuditLog, actor, git_state, summarise_report
+from edgeops.audit import AuditPushError, git_state, open_store, run_record, user_errors
 from edgeops.config import DEFAULT_PLAYBOOK, RunConfig, default_artifacts_dir, default_audit_log
 from edgeops.errors import EdgeopsError, UsageError
 from edgeops.rc import RC
@@ -57,8 +57,9 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
                    help="report format (auto: from --output's suffix, else table on a terminal, "
                         "JSON otherwise)")
     p.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the report to FILE")
-    p.add_argument("--audit-log", type=Path, default=None,
-                   help=f"audit log (default $EDGEOPS_AUDIT_LOG or {default_audit_log()})")
+    p.add_argument("--audit-log", "--audit-store", dest="audit_log", default=None, metavar="STORE",
+                   help="audit store: a file, or git+URL[#branch] for an audit branch shared by every "
+                        f"runner (default $EDGEOPS_AUDIT_STORE, $EDGEOPS_AUDIT_LOG or {default_audit_log()})")
     p.add_argument("--lock-timeout", type=float, default=None, metavar="SECONDS",
                    help="give up when another run holds the audit lock this long (default: wait)")
     p.add_argument("--artifacts-dir", type=Path, default=None,
@@ -162,13 +163,14 @@ def run_and_report(args: argparse.Namespace, check: bool) -> tuple[RC, dict[str,
         ident=new_ident(command), report_file=report_dir / "report.json",
         keep_artifacts=args.keep_artifacts,
     )
-    audit = AuditLog(args.audit_log or default_audit_log())
+    audit = open_store(args.audit_log)
     err = console.stderr()
     meta = {"playbook": playbook, "inventory": ",".join(str(p) for p in inventory), "limit": args.limit}
 
     stop = _Stop()
+    push_error: str | None = None
     try:
-        with audit.locked(
+        with user_errors(), audit.locked(
             wait_message=lambda pid: err.print(f"{command}: waiting for another edgeops run (pid {pid}) "
                                                f"holding {audit.lock_path}"),
             timeout=args.lock_timeout,
@@ -211,18 +213,17 @@ def run_and_report(args: argparse.Namespace, check: bool) -> tuple[RC, dict[str,
                 if run_error:
                     report["outcome"], report["exit_code"] = "error", int(RC.ERROR)
                     report["error"] = run_error
-                audit.append({
-                    "command": command,
-                    "actor": actor(),
-                    "config_repo": git_state(inventory[0]),
-                    "run": {**meta, "forks": args.forks, "check": check,
-                            "artifacts": str(result.artifact_dir) if result else None},
-                    "hosts": summarise_report(report),
-                    "outcome": report["outcome"],
-                    "exit_code": report["exit_code"],
-                    "duration_s": round(time.monotonic() - started, 3),
-                    **({"signal": signal.Signals(stop.signum).name} if stop.signum else {}),
-                })
+                try:
+                    audit.append(run_record(
+                        report, command, git_state(inventory[0]),
+                        {**meta, "forks": args.forks, "check": check, "runner": "edgeops",
+                         "artifacts": str(result.artifact_dir) if result else None},
+                        extra={"duration_s": round(time.monotonic() - started, 3),
+                               **({"signal": signal.Signals(stop.signum).name} if stop.signum else {})},
+                    ))
+                except AuditPushError as exc:  # committed in the store's clone; the next run pushes it
+                    hint = getattr(exc, "hint", None)
+                    push_error = f"{exc}" + (f"\nHint: {hint}" if hint else "")
             finally:
                 for s, handler in previous.items():
                     signal.signal(s, handler)
@@ -231,6 +232,9 @@ def run_and_report(args: argparse.Namespace, check: bool) -> tuple[RC, dict[str,
     _emit(report, fmt, args.output, out_is_tty, verbose=args.verbose > 0)
     if report.get("error"):
         err.print(f"Error: {report['error']}")
+    if push_error:
+        err.print(f"Error: the audit record was not pushed: {push_error}")
+        return RC.ERROR, report
     if interrupted:
         err.print(f"{command}: interrupted; the audit log records it")
         return RC.INTERRUPTED, report

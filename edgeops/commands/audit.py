@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from edgeops import console
-from edgeops.audit import AuditLog, parse_time, select, utc_now, verify
+from edgeops.audit import open_store, parse_time, select, user_errors, utc_now, verify
 from edgeops.config import default_audit_log
 from edgeops.rc import RC
 from edgeops.report.render import write_atomic
@@ -26,8 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     asub.required = True
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--log", type=Path, default=None,
-                       help=f"audit log (default $EDGEOPS_AUDIT_LOG or {default_audit_log()})")
+        p.add_argument("--log", "--store", dest="log", default=None, metavar="STORE",
+                       help="audit store: a file, or git+URL[#branch] (default $EDGEOPS_AUDIT_STORE, "
+                            f"$EDGEOPS_AUDIT_LOG or {default_audit_log()})")
 
     def filters(p: argparse.ArgumentParser) -> None:
         p.add_argument("--host", help="only records that touched this host")
@@ -52,14 +53,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     exp.add_argument("-o", "--output", type=Path, help="write to FILE instead of stdout")
     exp.set_defaults(func=_export)
 
+    push = asub.add_parser("push", help="push records a Git store could not push before")
+    common(push)
+    push.set_defaults(func=_push)
 
-def _log(args: argparse.Namespace) -> AuditLog:
-    return AuditLog(args.log or default_audit_log())
+
+def _log(args: argparse.Namespace) -> Any:
+    return open_store(args.log)
 
 
 def _selected(args: argparse.Namespace) -> list[dict[str, Any]]:
+    with user_errors():
+        records = list(_log(args).records())
     return select(
-        _log(args).records(),
+        iter(records),
         host=args.host,
         since=parse_time(args.since) if args.since else None,
         until=parse_time(args.until) if args.until else None,
@@ -91,7 +98,7 @@ def show_records(args: argparse.Namespace) -> RC:
     if args.format == "json":
         sys.stdout.write(json.dumps(records, indent=2, ensure_ascii=False) + "\n")
         return RC.OK
-    table = Table(title=f"edgeops audit: {_log(args).path}", title_justify="left")
+    table = Table(title=f"edgeops audit: {_log(args).location}", title_justify="left")
     for col in ("seq", "time (UTC)", "actor", "command", "commit", "hosts", "outcome", "changed / drifted"):
         table.add_column(col, overflow="fold")
     for rec in records:
@@ -112,12 +119,14 @@ def _verify(args: argparse.Namespace) -> RC:
     log = _log(args)
     verdict = verify(log)
     if args.format == "json":
-        sys.stdout.write(json.dumps({"log": str(log.path), **verdict.as_dict()}, indent=2) + "\n")
+        sys.stdout.write(json.dumps({"log": log.location, **verdict.as_dict()}, indent=2) + "\n")
     else:
         out = console.stdout()
         signed = " (HMAC checked)" if verdict.signed else ""
         if verdict.ok:
-            out.print(f"[green]OK[/]: {verdict.records} records, hash chain intact{signed}: {log.path}")
+            what = ("hash chain, append-only history and anchors intact" if hasattr(log, "url")
+                    else "hash chain intact")
+            out.print(f"[green]OK[/]: {verdict.records} records, {what}{signed}: {log.location}")
         else:
             out.print(f"[red]TAMPERED[/]: first bad record is seq {verdict.first_bad_seq}: {verdict.problem}")
         err = console.stderr()
@@ -132,7 +141,7 @@ def _export(args: argparse.Namespace) -> RC:
     doc = {
         "schema": "edgeops.gitops/audit-export/v1",
         "exported_at": utc_now(),
-        "log": str(log.path),
+        "log": log.location,
         "filters": {"host": args.host, "since": args.since, "until": args.until},
         "verification": verdict.as_dict(),
         "records": _selected(args),
@@ -146,3 +155,14 @@ def _export(args: argparse.Namespace) -> RC:
     if not verdict.ok:
         console.stderr().print(f"warning: the log fails verification at seq {verdict.first_bad_seq}")
     return RC.OK if verdict.ok else RC.ERROR
+
+
+def _push(args: argparse.Namespace) -> RC:
+    store = _log(args)
+    if not hasattr(store, "push"):
+        console.stderr().print(f"audit push: {store.location} is a local file; nothing to push")
+        return RC.OK
+    with user_errors(), store.locked():
+        pushed = store.push()
+    console.stderr().print(f"audit push: {pushed} record(s) pushed to {store.location}")
+    return RC.OK

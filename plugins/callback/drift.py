@@ -57,6 +57,32 @@ options:
     ini:
       - section: callback_edgeops_drift
         key: summary
+  # -- audit record (issue 15) --------------------------------------------------
+  audit_store:
+    description:
+      - Append this run's record to the edgeops audit chain, the same record C(edgeops apply) and
+        C(edgeops drift) write (see C(docs/audit.md)). Unset, no record is written.
+      - A file path (one machine), or C(git+URL[#branch]) for the audit branch every runner shares
+        (CLI, CI, AWX). Records are HMAC'd when C(EDGEOPS_AUDIT_HMAC_KEY) is set.
+    type: str
+    version_added: 0.2.0
+    env:
+      - name: EDGEOPS_AUDIT_STORE
+    ini:
+      - section: callback_edgeops_drift
+        key: audit_store
+  audit:
+    description:
+      - Write the audit record when O(audit_store) is set. C(edgeops) sets this to false for the
+        runs it starts, because it writes the record itself (one record per run).
+    type: bool
+    default: true
+    version_added: 0.2.0
+    env:
+      - name: EDGEOPS_DRIFT_AUDIT
+    ini:
+      - section: callback_edgeops_drift
+        key: audit
 """
 
 EXAMPLES = r"""
@@ -76,6 +102,7 @@ from typing import Any  # noqa: E402
 
 from ansible import context  # noqa: E402
 from ansible.plugins.callback import CallbackBase  # noqa: E402
+from ansible_collections.edgeops.gitops.plugins.plugin_utils import _audit  # noqa: E402
 from ansible_collections.edgeops.gitops.plugins.plugin_utils._drift_report import (  # noqa: E402
     ReportBuilder,
     summary_lines,
@@ -98,6 +125,7 @@ class CallbackModule(CallbackBase):
         self._builder: ReportBuilder | None = None
         self._play: str | None = None
         self._written = False
+        self._extra_vars: dict[str, Any] | None = None
 
     def _ensure_builder(self, playbook: str | None = None) -> ReportBuilder:
         if self._builder is None:
@@ -121,6 +149,9 @@ class CallbackModule(CallbackBase):
 
     def v2_playbook_on_play_start(self, play: Any) -> None:
         self._play = play.get_name()
+        if self._extra_vars is None:  # for the audit record: AWX job id and user, survey answers
+            manager = play.get_variable_manager()
+            self._extra_vars = dict(getattr(manager, "extra_vars", None) or {})
 
     def _record(self, kind: str, result: Any, ignore_errors: bool = False) -> None:
         task = result._task
@@ -181,3 +212,32 @@ class CallbackModule(CallbackBase):
                 self._display.display(line)
             if report_path:
                 self._display.display(f"  report: {report_path}")
+        self._audit(report)
+
+    # -- audit record (issue 15) ------------------------------------------------------
+    def _audit(self, report: dict[str, Any]) -> None:
+        """Append this run's record to the audit store, when one is configured."""
+        spec = self.get_option("audit_store")
+        if not spec or not self.get_option("audit"):
+            return
+        extra = self._extra_vars or {}
+        meta = report.get("run") or {}
+        inventory = str(meta.get("inventory") or "").split(",")[0]
+        change = {k: str(extra[f"edgeops_change_{k}"]) for k in ("ticket", "reason")
+                  if extra.get(f"edgeops_change_{k}")}
+        fields = _audit.run_record(
+            report, "drift" if report.get("mode") == "check" else "apply",
+            _audit.config_repo(inventory or ".", "."),
+            {"playbook": meta.get("playbook"), "inventory": meta.get("inventory"),
+             "limit": meta.get("limit"), "check": report.get("mode") == "check",
+             "runner": "ansible-playbook"},
+            who=_audit.actor(extra_vars=extra), extra={"change": change} if change else None)
+        try:
+            store = _audit.open_store(spec)
+            with store.locked():
+                record = store.append(fields)
+        except _audit.AuditError as exc:
+            self._display.error(f"edgeops audit: the record was not written to {spec}: {exc}"
+                                + (f" ({exc.hint})" if exc.hint else ""))
+            return
+        self._display.display(f"  audit: record {record['seq']} appended to {store.location}")

@@ -186,14 +186,14 @@ def test_lock_serialises_writers(tmp_path: Path) -> None:
 
 
 def test_lock_timeout_is_a_clear_error(tmp_path: Path) -> None:
-    from edgeops.errors import EdgeopsError
+    from edgeops.audit import AuditError
 
     path = tmp_path / "audit.jsonl"
     started = multiprocessing.Event()
     proc = multiprocessing.Process(target=_hold_lock, args=(str(path), 2.0, started))
     proc.start()
     assert started.wait(10)
-    with pytest.raises(EdgeopsError, match="holds the audit lock"), AuditLog(path).locked(timeout=0.3):
+    with pytest.raises(AuditError, match="holds the audit lock"), AuditLog(path).locked(timeout=0.3):
         pass
     proc.join(10)
 
