@@ -33,6 +33,7 @@ apt_packages=(
   python3-venv        # the .venv that holds edgeops and its tools
   git                 # the audit record's commit, ansible-galaxy, the changelog tools
   shellcheck          # lint of the project's shell scripts
+  rsync               # gitlab-ci-local copies each job's tracked files with it (tests/integration)
 )
 if [[ ${1:-} == --list-packages ]]; then  # the list above, one per line (read by the tests)
   printf '%s\n' "${apt_packages[@]}"

@@ -75,6 +75,7 @@ lab_down_clean() { edgeops lab down && leftovers; }
 if want unit; then
   run_step "unit tests (pytest)" pytest -q -p no:cacheprovider tests/unit
   run_step "python style (ruff, mypy)" bash -c 'ruff check edgeops tests/unit bench scripts && mypy'
+  run_step "audit trail through gitlab-ci-local and AWX (tests/integration)" pytest -q -p no:cacheprovider tests/integration
 fi
 if want lint; then
   run_step "ansible-lint (production profile)" ansible-lint --profile production --nocolor

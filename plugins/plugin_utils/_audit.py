@@ -194,6 +194,18 @@ def git_state(path: Path | str) -> dict[str, Any]:
     }
 
 
+def config_repo(*paths: Path | str) -> dict[str, Any]:
+    """:func:`git_state` of the first of ``paths`` inside a Git repository (AWX: the project)."""
+    state: dict[str, Any] = {"repository": None, "commit": None, "branch": None, "dirty": None}
+    for path in paths:
+        state = git_state(path)
+        if state["commit"]:
+            break
+    if not state["commit"] and os.environ.get("PROJECT_REVISION"):
+        state["commit"] = os.environ["PROJECT_REVISION"]  # AWX's checkout of the project
+    return state
+
+
 def summarise_report(report: Mapping[str, Any]) -> dict[str, Any]:
     """What a record keeps of a drift report (schema v2): names only, never values.
 
@@ -660,12 +672,15 @@ class GitStore:
         key = hmac_key()
         try:
             self._sync(key)
-        except AuditPushError:
+        except AuditPushError as exc:
             self._ensure_clone()
             if self._rev("HEAD") is None and self._rev(f"refs/heads/{self.branch}") is None:
                 self._git("checkout", "-q", "--orphan", self.branch)
             record = self._commit(fields, key)
-            raise
+            raise AuditPushError(
+                f"{exc.message}; record {record['seq']} waits in {self.clone}",
+                hint="the next edgeops run (or 'edgeops audit push') pushes it once the remote is reachable",
+            ) from exc
         record = self._commit(fields, key)
         self.push(key, synced=True)
         return record
@@ -835,7 +850,11 @@ class GitStore:
 
 
 def _last_line(text: str) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
+    """Git's own reason: its first ``fatal:``/``error:`` line, else its last line."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith(("fatal:", "error:")):
+            return line
     return lines[-1] if lines else ""
 
 
