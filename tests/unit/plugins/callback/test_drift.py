@@ -106,3 +106,37 @@ def test_summary_can_be_turned_off_and_nothing_written_without_path(tmp_path: Pa
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "DRIFT SUMMARY" not in proc.stdout
     assert sorted(p.name for p in tmp_path.iterdir()) == ["files", "hosts.json"]
+
+
+def _records(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def test_callback_appends_the_audit_record_and_edgeops_writes_exactly_one(tmp_path: Path) -> None:
+    inv = _inventory(tmp_path)
+    log = tmp_path / "audit.jsonl"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EDGEOPS_")}
+    env.update({"ANSIBLE_CALLBACKS_ENABLED": "edgeops.gitops.drift", "EDGEOPS_AUDIT_STORE": str(log),
+                "EDGEOPS_DRIFT_SUMMARY": "false", "EDGEOPS_ARTIFACTS_DIR": str(tmp_path / "art"),
+                "NO_COLOR": "1"})
+    cmd = ["ansible-playbook", "-i", str(inv), str(PLAYBOOK), "--check", "--diff", "--limit", "node-a"]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False, cwd=PLAYBOOK.parent)
+    assert "audit: record 1 appended to" in proc.stdout, proc.stdout + proc.stderr
+    (record,) = _records(log)
+    assert record["command"] == "drift" and record["run"]["runner"] == "ansible-playbook"
+    assert record["hosts"]["node-a"]["drifted"] and record["exit_code"] == 2  # the report's, not ansible's
+    assert SECRET not in log.read_text()
+
+    # turned off (what edgeops does for the runs it starts): no record
+    off = subprocess.run(cmd, env={**env, "EDGEOPS_DRIFT_AUDIT": "false"}, capture_output=True, text=True,
+                         check=False, cwd=PLAYBOOK.parent)
+    assert "audit: record" not in off.stdout and len(_records(log)) == 1
+
+    # edgeops with the callback enabled in the environment: still one record for its run
+    edgeops = Path(sys.executable).with_name("edgeops")
+    cli = subprocess.run([str(edgeops), "drift", str(PLAYBOOK), "-i", str(inv), "-l", "node-a",
+                          "--format", "json"], env=env, capture_output=True, text=True, check=False,
+                         cwd=PLAYBOOK.parent)
+    assert cli.returncode == 2, cli.stderr
+    records = _records(log)
+    assert [r["run"]["runner"] for r in records] == ["ansible-playbook", "edgeops"]
