@@ -6,6 +6,7 @@ import hashlib
 import itertools
 import json
 import multiprocessing
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -214,3 +215,33 @@ def test_bad_time_is_a_usage_style_error(tmp_path: Path, capsys: pytest.CaptureF
     log = make_log(tmp_path, 1)
     assert main(["audit", "show", "--log", str(log.path), "--since", "yesterday-ish"]) == 1
     assert "Hint:" in capsys.readouterr().err
+
+
+def test_verify_git_store_names_the_first_bad_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    import subprocess
+
+    from edgeops.audit import open_store
+
+    monkeypatch.setenv("EDGEOPS_AUDIT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv(HMAC_ENV, raising=False)
+    remote = tmp_path / "audit.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    spec = f"git+{remote}#edgeops-audit"
+    store = open_store(spec)
+    with store.locked():
+        for i in range(4):
+            store.append({"command": "apply", "hosts": {f"h{i}": {}}, "outcome": "changed"})
+    assert main(["audit", "verify", "--log", spec]) == 0
+    assert "OK: 4 records, hash chain, append-only history and anchors intact" in capsys.readouterr().out
+    work = tmp_path / "work"
+    env = {"GIT_AUTHOR_NAME": "m", "GIT_AUTHOR_EMAIL": "m@x", "GIT_COMMITTER_NAME": "m",
+           "GIT_COMMITTER_EMAIL": "m@x", "PATH": os.environ["PATH"]}
+    subprocess.run(["git", "clone", "-q", "-b", "edgeops-audit", str(remote), str(work)], check=True, env=env)
+    ls = (work / "audit.jsonl").read_text().splitlines(keepends=True)
+    (work / "audit.jsonl").write_text("".join(_edit(ls)))
+    subprocess.run(["git", "-C", str(work), "commit", "-qam", "x"], check=True, env=env)
+    subprocess.run(["git", "-C", str(work), "push", "-q"], check=True, env=env)
+    monkeypatch.setenv("EDGEOPS_AUDIT_CACHE", str(tmp_path / "fresh"))
+    assert main(["audit", "verify", "--log", spec]) == 1
+    assert "TAMPERED: first bad record is seq 3: record 3 does not match its hash" in capsys.readouterr().out
