@@ -65,7 +65,6 @@ options:
       - A file path (one machine), or C(git+URL[#branch]) for the audit branch every runner shares
         (CLI, CI, AWX). Records are HMAC'd when C(EDGEOPS_AUDIT_HMAC_KEY) is set.
     type: str
-    version_added: 0.2.0
     env:
       - name: EDGEOPS_AUDIT_STORE
     ini:
@@ -77,7 +76,6 @@ options:
         runs it starts, because it writes the record itself (one record per run).
     type: bool
     default: true
-    version_added: 0.2.0
     env:
       - name: EDGEOPS_DRIFT_AUDIT
     ini:
