@@ -131,6 +131,8 @@ class Lab:
                "CI_PIPELINE_SOURCE,GITLAB_USER_LOGIN"]
         for k, v in variables.items():
             cmd += ["--variable", f"{k}={v}"]
+        if source == "merge_request_event":  # GitLab sets no CI_COMMIT_BRANCH in MR pipelines
+            cmd += ["--unset-variable", "CI_COMMIT_BRANCH"]
         return run(cmd, cwd=self.config, env=self.env, check=False)
 
     def records(self) -> list[dict[str, Any]]:

@@ -1,16 +1,22 @@
 """The GitLab CI template (extensions/gitlab-ci/.gitlab-ci.yml): structure, rules and needs.
 
-The ``rules:``/``workflow:`` conditions are evaluated for the pipelines that matter (merge request,
-push to a feature branch, push to the default branch, schedule) with a small evaluator of the
-GitLab expression subset the template uses (it refuses anything else), then every job's ``needs``
-must be in the same pipeline and an earlier or the same stage, as GitLab requires. The ``edgeops``
-command lines are parsed by the real ``edgeops`` argument parser.
+Which jobs each pipeline gets (merge request, push to a feature branch, push to the default
+branch, schedule) is decided by the real ``gitlab-ci-local`` (``--list-json``, in a Git checkout
+holding the template), and every job's ``needs`` must be in the same pipeline and an earlier or the
+same stage, as GitLab requires. ``gitlab-ci-local`` does not apply ``workflow:rules`` to its job
+list, so the one workflow case (a branch with an open merge request runs no branch pipeline) is
+still checked with a small evaluator of the expression subset the template uses.
+tests/integration/test_audit_pipelines.py runs the pipelines themselves. The ``edgeops`` command
+lines are parsed by the real ``edgeops`` argument parser.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shlex
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,6 +24,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 CI_FILE = ROOT / "extensions" / "gitlab-ci" / ".gitlab-ci.yml"
+GCL = ROOT / ".cache" / "npm" / "node_modules" / ".bin" / "gitlab-ci-local"
 RESERVED = {
     "default", "include", "stages", "variables", "workflow", "image", "services", "cache",
     "before_script", "after_script",
@@ -92,11 +99,47 @@ PIPELINES = {
 }
 
 
-def pipeline_jobs(env: dict[str, str]) -> set[str] | None:
-    """The jobs of the pipeline GitLab creates for ``env``; None when workflow creates none."""
-    if rules_decide(CI.get("workflow", {}).get("rules"), env) == "never":
-        return None
-    return {name for name in JOBS if rules_decide(job(name).get("rules"), env) != "never"}
+def workflow_creates(env: dict[str, str]) -> bool:
+    """Whether ``workflow:rules`` create a pipeline for ``env`` (the evaluator above)."""
+    return rules_decide(CI.get("workflow", {}).get("rules"), env) != "never"
+
+
+@pytest.fixture(scope="module")
+def listed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dict]]:
+    """Per pipeline: gitlab-ci-local's job list (name -> job), rules evaluated by the real runner."""
+    assert GCL.exists(), "gitlab-ci-local is missing: run scripts/setup.sh"
+    repo = tmp_path_factory.mktemp("gitlab-ci")
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("CI_", "GITLAB_"))},
+           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com", "LANG": "C"}
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
+
+    git("init", "-q", "-b", "main")
+    (repo / ".gitlab-ci.yml").write_text(CI_FILE.read_text())
+    git("add", ".gitlab-ci.yml")
+    git("commit", "-q", "-m", "ci")
+    git("branch", "feature/x")
+    out: dict[str, dict[str, dict]] = {}
+    for name, pipeline in PIPELINES.items():
+        if not workflow_creates(pipeline):
+            continue
+        # a merge request pipeline runs on the source branch and has no CI_COMMIT_BRANCH
+        git("checkout", "-q", pipeline.get("CI_COMMIT_BRANCH", "feature/x"))
+        cmd = [str(GCL), "--list-json", "--variable", f"CI_PIPELINE_SOURCE={pipeline['CI_PIPELINE_SOURCE']}",
+               "--ignore-predefined-vars", "CI_PIPELINE_SOURCE"]
+        if "CI_COMMIT_BRANCH" not in pipeline:
+            cmd += ["--unset-variable", "CI_COMMIT_BRANCH"]
+        proc = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True, check=False)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        out[name] = {j["name"]: j for j in json.loads(proc.stdout) if j["when"] != "never"}
+    return out
+
+
+def pipeline_jobs(listed: dict[str, dict[str, dict]], pipeline: str) -> set[str] | None:
+    """The jobs of the pipeline GitLab creates; None when workflow creates none."""
+    return set(listed[pipeline]) if pipeline in listed else None
 
 
 EXPECTED = {
@@ -109,20 +152,19 @@ EXPECTED = {
 
 
 @pytest.mark.parametrize("pipeline", sorted(PIPELINES))
-def test_jobs_per_pipeline(pipeline):
-    assert pipeline_jobs(PIPELINES[pipeline]) == EXPECTED[pipeline]
+def test_jobs_per_pipeline(listed, pipeline):
+    assert pipeline_jobs(listed, pipeline) == EXPECTED[pipeline]
 
 
 @pytest.mark.parametrize("pipeline", sorted(PIPELINES))
-def test_needs_are_in_the_same_pipeline_and_not_later_stages(pipeline):
-    jobs = pipeline_jobs(PIPELINES[pipeline]) or set()
+def test_needs_are_in_the_same_pipeline_and_not_later_stages(listed, pipeline):
+    jobs = listed.get(pipeline, {})
     stages = CI["stages"]
-    for name in jobs:
-        spec = job(name)
-        for need in spec.get("needs", []):
+    for name, spec in jobs.items():
+        for need in spec.get("needs") or []:
             need = need["job"] if isinstance(need, dict) else need
             assert need in jobs, f"{pipeline}: {name} needs {need}, which is not in the pipeline"
-            assert stages.index(job(need)["stage"]) <= stages.index(spec["stage"])
+            assert stages.index(jobs[need]["stage"]) <= stages.index(spec["stage"])
 
 
 def test_stages_in_order_and_every_job_in_one():
@@ -151,16 +193,18 @@ def test_drift_exit_code_two_fails_only_the_scheduled_check():
     assert "allow_failure" not in job("scheduled-drift")
 
 
-def test_apply_default_branch_only_after_drift_and_keeps_audit_log():
+def test_apply_default_branch_only_after_drift_and_records_to_the_shared_store():
     spec = job("apply")
     assert set(spec["needs"]) >= {"drift"}
     assert spec["resource_group"]  # applies never overlap
     assert spec["interruptible"] is False
-    assert spec["artifacts"]["when"] == "always"
-    assert spec["artifacts"]["expire_in"] == "never"
-    audit_dir = CI["variables"]["EDGEOPS_AUDIT_LOG"].split("/")[0] + "/"
-    assert audit_dir in spec["artifacts"]["paths"]
-    assert any("--audit-log" in line and "$EDGEOPS_AUDIT_LOG" in line for line in spec["script"])
+    assert any(line.startswith("edgeops apply") for line in spec["script"])
+    assert "edgeops audit verify" in spec["script"]
+    # no job keeps its own audit log: every job that runs edgeops needs the shared store
+    for name in ("drift", "apply", "scheduled-drift"):
+        assert "EDGEOPS_AUDIT_STORE" in "\n".join(job(name)["before_script"])
+        assert "audit/" not in (job(name).get("artifacts") or {}).get("paths", [])
+    assert "EDGEOPS_AUDIT_LOG" not in CI["variables"]
 
 
 def test_evaluator_is_strict():
