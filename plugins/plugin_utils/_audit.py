@@ -522,8 +522,7 @@ class GitStore:
     @property
     def clone(self) -> Path:
         """The private clone (a working tree on the audit branch)."""
-        assert self.workdir is not None
-        return self.workdir
+        return Path(str(self.workdir))
 
     @property
     def location(self) -> str:
@@ -644,7 +643,8 @@ class GitStore:
                 self._git("checkout", "-q", "--orphan", self.branch)
             return None
         remote = self._rev(self.remote_ref)
-        assert remote is not None
+        if remote is None:
+            raise AuditError(f"fetch of the audit store {self.location} left no {self.remote_ref}")
         if local is None:
             self._git("checkout", "-q", "-B", self.branch, remote)
         elif not self._is_ancestor(remote, local):
@@ -741,7 +741,8 @@ class GitStore:
                 return chain.verdict(store=self.location)
             return Verdict(True, 0, None, None, bool(key), ("no audit records yet",), self.location)
         tip = self._rev(self.remote_ref)
-        assert tip is not None
+        if tip is None:
+            raise AuditError(f"fetch of the audit store {self.location} left no {self.remote_ref}")
         if not chain.feed(self._lines(tip)):
             return chain.verdict(store=self.location)
         commits = self._history(tip, chain)

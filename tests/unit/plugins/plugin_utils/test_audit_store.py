@@ -35,23 +35,27 @@ V2_REPORT: dict[str, Any] = {
     "outcome": "drift",
     "exit_code": 2,
     "hosts": [
-        {"name": "k8s-worker-0", "status": "drifted", "stats": {"ok": 9, "changed": 1},
-         "concerns": [
-             {"name": "sysctl_tuning", "status": "drifted", "reason": None,
-              "items": [{"key": "net.core.somaxconn", "before": "128", "after": "4096",
-                         "where": ["file", "runtime"]}], "tasks": []},
-             {"name": "kubeadm", "status": "in_sync", "reason": None, "items": [], "tasks": []},
-             {"name": "etcd_storage", "status": "unreachable", "reason": "ssh: timeout",
-              "items": [], "tasks": []},
-         ]},
-        {"name": "mysql-01", "status": "changed", "stats": {"ok": 5, "changed": 2},
-         "concerns": [
-             {"name": "mysql_host", "status": "changed", "reason": None,
-              "items": [{"key": "innodb_buffer_pool_size", "before": "128M", "after": "12G",
-                         "where": ["file"]},
-                        {"key": "mysql-root-password", "before": "s3cret-old", "after": "s3cret-new",
-                         "where": ["runtime"]}], "tasks": []},
-         ]},
+        {
+            "name": "k8s-worker-0", "status": "drifted", "stats": {"ok": 9, "changed": 1},
+            "concerns": [
+                {"name": "sysctl_tuning", "status": "drifted", "reason": None, "tasks": [],
+                 "items": [{"key": "net.core.somaxconn", "before": "128", "after": "4096",
+                            "where": ["file", "runtime"]}]},
+                {"name": "kubeadm", "status": "in_sync", "reason": None, "items": [], "tasks": []},
+                {"name": "etcd_storage", "status": "unreachable", "reason": "ssh: timeout",
+                 "items": [], "tasks": []},
+            ],
+        },
+        {
+            "name": "mysql-01", "status": "changed", "stats": {"ok": 5, "changed": 2},
+            "concerns": [
+                {"name": "mysql_host", "status": "changed", "reason": None, "tasks": [],
+                 "items": [{"key": "innodb_buffer_pool_size", "before": "128M", "after": "12G",
+                            "where": ["file"]},
+                           {"key": "mysql-root-password", "before": "s3cret-old",
+                            "after": "s3cret-new", "where": ["runtime"]}]},
+            ],
+        },
     ],
 }
 
