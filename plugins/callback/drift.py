@@ -220,7 +220,7 @@ class CallbackModule(CallbackBase):
             return
         extra = self._extra_vars or {}
         meta = report.get("run") or {}
-        inventory = str(meta.get("inventory") or "").split(",")[0]
+        inventory = str(meta.get("inventory") or "").split(",", maxsplit=1)[0]
         change = {k: str(extra[f"edgeops_change_{k}"]) for k in ("ticket", "reason")
                   if extra.get(f"edgeops_change_{k}")}
         fields = _audit.run_record(

@@ -769,7 +769,7 @@ class GitStore:
                         "--format=%x1e%H", tip, "--", CHAIN_FILE).stdout
         commits: dict[int, str] = {}
         for chunk in out.split("\x1e")[1:]:
-            commit, _, patch = chunk.partition("\n")
+            commit, _sep, patch = chunk.partition("\n")
             for line in patch.splitlines():
                 if line.startswith(("---", "+++")):
                     continue
@@ -846,7 +846,7 @@ class GitStore:
             problems.append((1, missing[0], f"record {missing[0]} has no anchor tag {TAG_PREFIX}"
                                             f"{missing[0]:08d}: anchors were deleted"))
         if problems:
-            _, seq, problem = min(problems)  # content first, then truncation, then history
+            _rank, seq, problem = min(problems)  # content first, then truncation, then history
             chain.fail(seq, problem)
 
 
@@ -874,7 +874,7 @@ def open_store(spec: str | Path | None = None) -> LocalStore | GitStore:
     """The store a spec names: ``git+<url>[#branch]`` for Git, anything else is a file path."""
     text = str(spec) if spec else default_store_spec()
     if text.startswith("git+"):
-        url, _, branch = text[4:].partition("#")
+        url, _sep, branch = text[4:].partition("#")
         if not url:
             raise AuditError(f"the audit store {text!r} names no Git URL",
                              hint="use git+<url>[#branch], e.g. git+ssh://git@git.example.com/ops/audit.git")
