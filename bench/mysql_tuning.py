@@ -281,8 +281,10 @@ class Result:
     transactions: int
     status: dict[str, int]
     disk_reads: int
+    disk_read_ms: int
     disk_writes: int
     cpu_cores: float
+    cpu_ms: float
     usage_mib: int
     load: float
 
@@ -352,8 +354,10 @@ def measure(container: str, disk: Disk, cgroup: Cgroup, args: argparse.Namespace
     return Result(
         config=config, round=rnd, pool_mib=pool, tps=tps, p95_ms=p95, transactions=transactions,
         status={k: after_status[k] - before_status[k] for k in STATUS_VARS},
-        disk_reads=after_disk[0] - before_disk[0], disk_writes=after_disk[4] - before_disk[4],
-        cpu_cores=(after_cpu - before_cpu) / 1e9 / wall, usage_mib=cgroup.usage() // 2**20,
+        disk_reads=after_disk[0] - before_disk[0], disk_read_ms=after_disk[3] - before_disk[3],
+        disk_writes=after_disk[4] - before_disk[4],
+        cpu_cores=(after_cpu - before_cpu) / 1e9 / wall, cpu_ms=(after_cpu - before_cpu) / 1e6,
+        usage_mib=cgroup.usage() // 2**20,
         load=float(Path("/proc/loadavg").read_text().split()[0]),
     )
 
@@ -363,16 +367,19 @@ def row(label: str, results: list[Result]) -> str:
     requests = sum(r.status["Innodb_buffer_pool_read_requests"] for r in results)
     misses = sum(r.status["Innodb_buffer_pool_reads"] for r in results)
     hit = 1.0 - misses / requests if requests else float("nan")
+    reads = sum(r.disk_reads for r in results)
+    read_ms = sum(r.disk_read_ms for r in results) / reads if reads else 0.0
     return (f"{label:<16} {statistics.mean(r.tps for r in results):9.1f} "
             f"{statistics.mean(r.p95_ms for r in results):8.2f} {100 * hit:8.2f}% "
-            f"{misses / txn:10.2f} {sum(r.disk_reads for r in results) / txn:10.2f} "
+            f"{misses / txn:10.2f} {reads / txn:10.2f} {read_ms:7.2f} "
             f"{sum(r.disk_writes for r in results) / txn:10.2f} "
             f"{statistics.mean(r.cpu_cores for r in results):6.2f} "
+            f"{sum(r.cpu_ms for r in results) / txn:7.2f} "
             f"{max(r.usage_mib for r in results):8d} {statistics.mean(r.load for r in results):5.1f}")
 
 
 HEADER = (f"{'run':<16} {'TPS':>9} {'p95 ms':>8} {'hit rate':>9} {'pool rd/txn':>10} {'disk rd/txn':>10} "
-          f"{'disk wr/txn':>10} {'cores':>6} {'mem MiB':>8} {'load':>5}")
+          f"{'rd ms':>7} {'disk wr/txn':>10} {'cores':>6} {'cpu/txn':>7} {'mem MiB':>8} {'load':>5}")
 
 
 def report(args: argparse.Namespace, results: list[Result], facts: dict[str, str]) -> None:
@@ -395,8 +402,9 @@ def report(args: argparse.Namespace, results: list[Result], facts: dict[str, str
           f"p95 {p95['tuned'] / p95['default']:.2f}x (lower is better: {p95['default']:.2f} -> "
           f"{p95['tuned']:.2f} ms)")
     print(f"memory: limit {facts['limit']}, peak usage {facts['peak']}, OOM kills {facts['oom']}")
-    print("hit rate = 1 - Innodb_buffer_pool_reads / Innodb_buffer_pool_read_requests; pool rd = "
-          "Innodb_buffer_pool_reads; disk rd/wr = loop device I/Os; cores = container CPU time / wall; "
+    print("hit rate = 1 - Innodb_buffer_pool_reads / Innodb_buffer_pool_read_requests (deltas over the "
+          "measured run);\npool rd = Innodb_buffer_pool_reads; disk rd/wr = loop device I/Os, rd ms = their "
+          "mean service time;\ncores = container CPU time / wall time, cpu/txn = its ms per transaction; "
           f"load = the machine's 1-min load average ({os.cpu_count()} CPUs)")
 
 
