@@ -20,9 +20,10 @@ The server runs the way the user's dedicated host runs it, not the way the lab d
 
 The data set (``--tables`` x ``--table-size``; 8 x 500000 rows is about 1 GiB) is
 several times the default 128M buffer pool and smaller than the tuned pool (2G
-for 4096 MB). Rows are drawn uniformly (``--rand-type uniform``): sysbench
-1.0's own default, ``special``, sends 75 % of the reads to 1 % of the rows, a
-hot set that fits any buffer pool, so it would not measure the pool at all.
+for 4096 MB). Rows are drawn uniformly (``--rand-type uniform``), so the
+working set is the data set, the case the pool size is for: sysbench 1.0's own
+default, ``special``, sends 75 % of the reads to 1 % of the rows, a hot set that
+the default pool holds too (``--rand-type special`` shows that case).
 Both configurations use the same data (prepared once), threads and duration;
 rounds alternate the order (default first, then tuned first, ...); every run
 starts with a server restart and a ``--warmup`` period that is not measured.
@@ -30,16 +31,19 @@ starts with a server restart and a ``--warmup`` period that is not measured.
 Printed per run and per configuration: TPS, p95 latency, buffer-pool hit rate
 (``1 - Innodb_buffer_pool_reads / Innodb_buffer_pool_read_requests``, deltas
 over the measured run), InnoDB page reads per transaction, reads per transaction
-as the loop device counted them (``/sys/block/loopN/stat``), and the CPU the
-container used (cores busy); then the tuned/default ratios.
+as the loop device counted them (``/sys/block/loopN/stat``) and their mean
+service time, writes per transaction, the CPU the container used (cores busy,
+ms per transaction: a CPU-bound run and an I/O-bound one look different here),
+its memory and the machine's load; then the tuned/default ratios. On a shared
+machine the load column says how much of the CPU the bench actually had.
 
 Run as root, from a checkout set up with ``scripts/setup.sh``. A full run
-(about 20 minutes per distro, most of it measuring)::
+(about 12 minutes per distro with the default 2 rounds, most of it measuring)::
 
     . scripts/env.sh && python bench/mysql_tuning.py --distro bookworm
     . scripts/env.sh && python bench/mysql_tuning.py --distro trixie
 
-A quick run (about 5 minutes; numbers only indicative)::
+A quick run (about 3 minutes; figures only indicative)::
 
     python bench/mysql_tuning.py --rounds 1 --warmup 15 --time 30 --tables 4 --table-size 250000
 
