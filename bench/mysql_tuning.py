@@ -382,6 +382,27 @@ def row(label: str, results: list[Result]) -> str:
             f"{max(r.usage_mib for r in results):8d} {statistics.mean(r.load for r in results):5.1f}")
 
 
+def bounds(config: str, results: list[Result], threads: int) -> str:
+    """Where a configuration's time per transaction goes, and the TPS each resource would allow.
+
+    CPU: container CPU ms per transaction, at the cores it got and at every CPU
+    of the machine. Disk: reads per transaction x their mean service time,
+    spread over the sysbench threads (each waits for its own reads).
+    """
+    txn = sum(r.transactions for r in results) or 1
+    cpu_ms = sum(r.cpu_ms for r in results) / txn
+    cores = statistics.mean(r.cpu_cores for r in results)
+    reads = sum(r.disk_reads for r in results)
+    read_ms = sum(r.disk_read_ms for r in results) / reads if reads else 0.0
+    io_ms = reads / txn * read_ms
+    cpus = os.cpu_count() or 1
+    io_cap = f"{threads * 1000 / io_ms:.0f}" if io_ms > 0 else "unbounded"
+    return (f"{config}: per transaction {cpu_ms:.2f} ms CPU and {reads / txn:.2f} disk reads x "
+            f"{read_ms:.2f} ms = {io_ms:.2f} ms waiting on the disk; TPS allowed by the CPU at the "
+            f"{cores:.2f} cores it got {cores * 1000 / cpu_ms:.0f}, by {cpus} idle CPUs "
+            f"{cpus * 1000 / cpu_ms:.0f}; by disk waits over {threads} threads {io_cap}")
+
+
 HEADER = (f"{'run':<16} {'TPS':>9} {'p95 ms':>8} {'hit rate':>9} {'pool rd/txn':>10} {'disk rd/txn':>10} "
           f"{'rd ms':>7} {'disk wr/txn':>10} {'cores':>6} {'cpu/txn':>7} {'mem MiB':>8} {'load':>5}")
 
@@ -405,6 +426,8 @@ def report(args: argparse.Namespace, results: list[Result], facts: dict[str, str
     print(f"ratio tuned/default: TPS {tps['tuned'] / tps['default']:.2f}x (higher is better), "
           f"p95 {p95['tuned'] / p95['default']:.2f}x (lower is better: {p95['default']:.2f} -> "
           f"{p95['tuned']:.2f} ms)")
+    for config, rs in by.items():
+        print(bounds(config, rs, args.threads))
     print(f"memory: limit {facts['limit']}, peak usage {facts['peak']}, OOM kills {facts['oom']}")
     print("hit rate = 1 - Innodb_buffer_pool_reads / Innodb_buffer_pool_read_requests (deltas over the "
           "measured run);\npool rd = Innodb_buffer_pool_reads; disk rd/wr = loop device I/Os, rd ms = their "
