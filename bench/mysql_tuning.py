@@ -38,7 +38,7 @@ its memory and the machine's load; then the tuned/default ratios. On a shared
 machine the load column says how much of the CPU the bench actually had.
 
 Run as root, from a checkout set up with ``scripts/setup.sh``. A full run
-(about 12 minutes per distro with the default 2 rounds, most of it measuring)::
+(2 rounds: 12 to 16 minutes per distro on a busy 2-CPU machine, most of it measuring)::
 
     . scripts/env.sh && python bench/mysql_tuning.py --distro bookworm
     . scripts/env.sh && python bench/mysql_tuning.py --distro trixie
