@@ -396,7 +396,7 @@ def bounds(config: str, results: list[Result], threads: int) -> str:
     read_ms = sum(r.disk_read_ms for r in results) / reads if reads else 0.0
     io_ms = reads / txn * read_ms
     cpus = os.cpu_count() or 1
-    io_cap = f"{threads * 1000 / io_ms:.0f}" if io_ms > 0 else "unbounded"
+    io_cap = f"{threads * 1000 / io_ms:.0f}" if io_ms * 100000 > threads * 1000 else "> 100000"
     return (f"{config}: per transaction {cpu_ms:.2f} ms CPU and {reads / txn:.2f} disk reads x "
             f"{read_ms:.2f} ms = {io_ms:.2f} ms waiting on the disk; TPS allowed by the CPU at the "
             f"{cores:.2f} cores it got {cores * 1000 / cpu_ms:.0f}, by {cpus} idle CPUs "
