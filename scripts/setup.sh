@@ -76,12 +76,18 @@ fi
 # .cache/collections/ansible_collections/edgeops/gitops -> this checkout.
 mkdir -p .cache/collections/ansible_collections/edgeops
 ln -sfn "$root" .cache/collections/ansible_collections/edgeops/gitops
-echo "setup: done (source scripts/env.sh to use edgeops, ansible and molecule from this checkout)" >&2
 
 # gitlab-ci-local (npm), the real runner of extensions/gitlab-ci/.gitlab-ci.yml in
 # tests/integration/test_audit_pipelines.py: installed into this checkout (.cache/npm), never
 # globally. Pinned: 4.64.1 runs on Node 20; 4.75 needs Node 22.
-if command -v npm >/dev/null && [[ ! -x .cache/npm/node_modules/.bin/gitlab-ci-local ]]; then
+# Node 20 with npm comes with these machines (Debian 12's own nodejs is 18).
+if [[ ! -x .cache/npm/node_modules/.bin/gitlab-ci-local ]]; then
+  if ! command -v npm >/dev/null; then
+    echo "setup: npm is missing: install Node.js 20 with npm (gitlab-ci-local 4.64.1 needs it)" >&2
+    exit 1
+  fi
   echo "setup: installing gitlab-ci-local 4.64.1 into .cache/npm" >&2
   npm install --silent --no-audit --no-fund --prefix .cache/npm gitlab-ci-local@4.64.1 >&2
 fi
+
+echo "setup: done (source scripts/env.sh to use edgeops, ansible and molecule from this checkout)" >&2

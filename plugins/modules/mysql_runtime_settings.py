@@ -77,10 +77,24 @@ differences:
   returned: always
   sample: {"innodb_io_capacity": {"before": "100", "after": 2000}}
 changes:
-  description: The same differences as a list for the drift report, each with RV(changes[].where=runtime).
+  description: The same differences as a list for the drift report (its items).
   type: list
   elements: dict
   returned: always
+  contains:
+    key:
+      description: The variable.
+      type: str
+    before:
+      description: The server's value.
+      type: str
+    after:
+      description: The desired value.
+      type: str
+    where:
+      description: Always V([runtime]) (the file is compared by the role's template task).
+      type: list
+      elements: str
   sample: [{"key": "innodb_io_capacity", "before": "100", "after": "2000", "where": ["runtime"]}]
 set_global:
   description: Variables set back with SET GLOBAL (or that would be, in check mode).

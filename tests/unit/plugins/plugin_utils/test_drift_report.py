@@ -56,8 +56,9 @@ SKIP_CASES = [
 
 
 @pytest.mark.parametrize(("case", "results", "status", "tasks"), SKIP_CASES, ids=[c[0] for c in SKIP_CASES])
-def test_statuses_come_from_results_not_timings(case: str, results: list[Any], status: str,
-                                               tasks: list[str]) -> None:
+def test_statuses_come_from_results_not_timings(
+    case: str, results: list[Any], status: str, tasks: list[str]
+) -> None:
     c = concern(one(results), "sysctl_tuning")
     assert c["status"] == status, case
     assert [t["status"] for t in c["tasks"]] == tasks
