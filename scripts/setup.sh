@@ -5,6 +5,7 @@
 #
 #   bash scripts/setup.sh                   set up (or bring up to date)
 #   bash scripts/setup.sh --list-packages   print the apt packages it installs
+#   bash scripts/setup.sh --system-only     install those packages only (no venv, no npm tools)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -35,7 +36,7 @@ apt_packages=(
   shellcheck          # lint of the project's shell scripts
   rsync               # gitlab-ci-local copies each job's tracked files with it (tests/integration)
 )
-if [[ ${1:-} == --list-packages ]]; then  # the list above, one per line (read by the tests)
+if [[ ${1:-} == --list-packages ]]; then  # the list above, one per line
   printf '%s\n' "${apt_packages[@]}"
   exit 0
 fi
@@ -48,6 +49,9 @@ if ((${#missing[@]})); then
   echo "setup: installing system packages: ${missing[*]}" >&2
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+if [[ ${1:-} == --system-only ]]; then  # tests/system/test_fresh_machine.py runs this in a clean root
+  exit 0
 fi
 
 # The Python that creates the venv: python3.11+ from PATH.

@@ -156,11 +156,12 @@ def run_and_report(args: argparse.Namespace, check: bool) -> tuple[RC, dict[str,
     out_is_tty = sys.stdout.isatty()
     fmt = resolve_format(args.format, args.output, out_is_tty)
     report_dir = Path(tempfile.mkdtemp(prefix="edgeops-report-"))
+    report_file = report_dir / "report.json"
     config = RunConfig(
         playbook=playbook, inventory=inventory, limit=args.limit, check=check, diff=True,
         forks=args.forks, verbosity=args.verbose,
         artifacts_dir=args.artifacts_dir or default_artifacts_dir(),
-        ident=new_ident(command), report_file=report_dir / "report.json",
+        ident=new_ident(command), report_file=report_file,
         keep_artifacts=args.keep_artifacts,
     )
     audit = open_store(args.audit_log)
@@ -197,8 +198,7 @@ def run_and_report(args: argparse.Namespace, check: bool) -> tuple[RC, dict[str,
                     if status is not None:
                         status.stop()
                 interrupted = stop.signum is not None or (result is not None and result.cancelled)
-                assert config.report_file is not None
-                report = _read_report(config.report_file)
+                report = _read_report(report_file)
                 if report is None:
                     # The callback wrote nothing: ansible-playbook stopped before its first play.
                     mode = "check" if check else "apply"
