@@ -80,6 +80,7 @@ fi
 if want lint; then
   run_step "ansible-lint (production profile)" ansible-lint --profile production --nocolor
   run_step "role READMEs match argument_specs" python scripts/role_docs.py --check
+  run_step "kubeadm schemas match the release tags' types.go" python scripts/kubeadm_fields.py
   run_step "shell scripts (shellcheck)" shellcheck scripts/*.sh tests/e2e/run.sh .ci/run \
     edgeops/lab/data/image/customize.sh edgeops/lab/data/image/edgeops-init
 fi

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,13 @@ assert _spec and _spec.loader
 schema = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(schema)
 SCHEMAS = schema.load_schemas(str(STANDIN / "kubeadm-schemas.yaml"))
+# Field names read from release tags' own types.go by scripts/kubeadm_fields.py (provenance inside).
+FIELDS = yaml.safe_load((STANDIN / "kubeadm-fields-at-tags.yaml").read_text(encoding="utf-8"))
+_fspec = importlib.util.spec_from_file_location(
+    "kubeadm_fields", Path(__file__).resolve().parents[4] / "scripts" / "kubeadm_fields.py")
+assert _fspec and _fspec.loader
+kubeadm_fields = importlib.util.module_from_spec(_fspec)
+_fspec.loader.exec_module(kubeadm_fields)
 DATA = yaml.safe_load((HERE / "spec.yml").read_text(encoding="utf-8"))
 SPEC = DATA["spec"]
 TOKEN = "abcdef.0123456789abcdef"
@@ -253,6 +261,140 @@ def test_every_schema_cites_its_types_go():
     for api, entry in SCHEMAS.items():
         version = api.rsplit("/", 1)[1]
         assert f"cmd/kubeadm/app/apis/kubeadm/{version}/types.go" in entry["source"]
+
+
+@pytest.mark.parametrize("api", sorted(SCHEMAS))
+def test_every_field_set_names_its_release_tag_and_what_was_read(api):
+    """Issue 16 item 1: each field set cites the release tag it stands for.  Where the tag's own
+    file was read, its extracted field names are committed (with the tarball's sha256 and the
+    commit git archive recorded); where it was not, the entry says so and names the commit read."""
+    entry = SCHEMAS[api]
+    assert re.fullmatch(r"v1\.\d+\.\d+", entry["tag"]), entry.get("tag")
+    first, _last = entry["reads"]
+    if entry["tag_read"]:
+        tag = FIELDS[api]
+        assert tag["tag"] == entry["tag"] and entry["tag"] in entry["source"]
+        assert tag["commit"] in entry["source"] and re.fullmatch(r"[0-9a-f]{40}", tag["commit"])
+        assert first <= int(entry["tag"].split(".")[1]) <= entry["reads"][1], "the tag must read it"
+    else:
+        assert api not in FIELDS
+        assert int(entry["tag"].split(".")[1]) == first, "the first release that reads it"
+        assert "Not the tag" in entry["source"]
+        assert re.search(r"\S+/kubernetes@[0-9a-f]{40}", entry["source"]), "the commit read instead"
+
+
+@pytest.mark.parametrize("api", sorted(FIELDS))
+def test_schema_equals_the_field_set_read_from_the_release_tag(api):
+    """kubeadm-schemas.yaml against the json tags of the tag's own types.go: Debian's kubernetes
+    1.20.5+really1.20.2 orig tarball, git archive of kubernetes/kubernetes tag v1.20.2
+    (commit faecb196815e248d3ecfb03c680a4507229c2a56), cmd/kubeadm/app/apis/kubeadm/<v>/types.go.
+    `python scripts/kubeadm_fields.py` re-reads the tarball and checks this file and the schemas."""
+    assert kubeadm_fields.differences(SCHEMAS[api], FIELDS[api]) == []
+
+
+def test_the_comparison_with_the_tag_finds_extra_missing_and_retyped_fields():
+    entry = copy.deepcopy(SCHEMAS["kubeadm.k8s.io/v1beta1"])
+    entry["types"]["InitConfiguration"] = {**entry["types"]["InitConfiguration"], "certificateKey": "string"}
+    del entry["types"]["Networking"]["podSubnet"]
+    entry["types"]["APIEndpoint"] = {**entry["types"]["APIEndpoint"], "bindPort": "string"}
+    assert kubeadm_fields.differences(entry, FIELDS["kubeadm.k8s.io/v1beta1"]) == [
+        "APIEndpoint.bindPort: schema string, tag int32",
+        "InitConfiguration.certificateKey: in the schema, not in the tag",
+        "Networking.podSubnet: in the tag, not in the schema",
+    ]
+
+
+def test_field_sets_are_read_from_the_go_json_tags():
+    go = """
+type DNSAddOnType string
+type InitConfiguration struct {
+\tmetav1.TypeMeta `json:",inline"`
+\t// Comment `json:"commented"`
+\tClusterConfiguration `json:"-"`
+\tToken *BootstrapTokenString `json:"token"`
+\tTTL *metav1.Duration `json:"ttl,omitempty"`
+\tTaints []v1.Taint `json:"taints"`
+\tEndpoint APIEndpoint `json:"localAPIEndpoint,omitempty"`
+\tKubelet kubeletconfigv1beta1.KubeletConfiguration `json:"baseConfig"`
+}
+type APIEndpoint struct {
+\tImageMeta `json:",inline"`
+\tType DNSAddOnType `json:"type"`
+\tExtra map[string][]string `json:"extra,omitempty"`
+}
+type ImageMeta struct {
+\tImageTag string `json:"imageTag,omitempty"`
+}
+type Unreached struct {
+\tX int32 `json:"x"`
+}
+"""
+    assert kubeadm_fields.field_sets(go) == {
+        "kinds": ["InitConfiguration"],
+        "types": {
+            "APIEndpoint": {"imageTag": "string", "type": "string", "extra": "map[string][]string"},
+            "InitConfiguration": {"token": "*string", "ttl": "*duration", "taints": "[]Taint",
+                                  "localAPIEndpoint": "APIEndpoint", "baseConfig": "any"},
+        },
+    }
+
+
+# A field outside each release's set is refused, by the schema check and by the stand-in.
+# (api, kind, document body, refused field, struct, authority)
+OUTSIDE_THE_SET = [
+    ("kubeadm.k8s.io/v1alpha1", "MasterConfiguration", {"clusterName": "k"}, "clusterName",
+     "MasterConfiguration", "v1.11 release notes, kubernetes PR #60852: clusterName is new in 1.11"),
+    ("kubeadm.k8s.io/v1alpha1", "MasterConfiguration", {"nodeRegistration": {}}, "nodeRegistration",
+     "MasterConfiguration", "kubernetes/kubernetes v1alpha2/types.go: nodeRegistration came with v1alpha2"),
+    ("kubeadm.k8s.io/v1alpha2", "MasterConfiguration", {"apiEndpoint": {}}, "apiEndpoint",
+     "InitConfiguration", "kubernetes/kubernetes v1alpha3/types.go: apiEndpoint replaced api in v1alpha3"),
+    ("kubeadm.k8s.io/v1alpha2", "NodeConfiguration", {"discovery": {}}, "discovery",
+     "JoinConfiguration", "kubernetes/kubernetes tag v1.20.2 v1beta1/types.go: discovery is v1beta1's"),
+    ("kubeadm.k8s.io/v1alpha3", "ClusterConfiguration", {"apiServer": {}}, "apiServer",
+     "ClusterConfiguration", "kubernetes/kubernetes tag v1.20.2 v1beta1/types.go: apiServer is v1beta1's"),
+    ("kubeadm.k8s.io/v1beta1", "InitConfiguration", {"certificateKey": "0" * 64}, "certificateKey",
+     "InitConfiguration", "kubernetes/kubernetes tag v1.20.2 v1beta1/types.go vs v1beta2/types.go"),
+    ("kubeadm.k8s.io/v1beta1", "JoinConfiguration",
+     {"discovery": {"file": {"kubeConfigPath": "/k"}}, "nodeRegistration": {"ignorePreflightErrors": []}},
+     "ignorePreflightErrors", "NodeRegistrationOptions",
+     "kubernetes/kubernetes tag v1.20.2 v1beta1/types.go vs v1beta2/types.go"),
+    ("kubeadm.k8s.io/v1beta2", "InitConfiguration", {"skipPhases": ["addon/kube-proxy"]}, "skipPhases",
+     "InitConfiguration", "kubernetes/kubernetes tag v1.20.2 v1beta2/types.go: no skipPhases (v1beta3's)"),
+    ("kubeadm.k8s.io/v1beta2", "ClusterConfiguration", {"dns": {"imageTag": "v1", "disabled": True}},
+     "disabled", "DNS", "kubernetes/kubernetes tag v1.20.2 v1beta2/types.go: DNS has type and ImageMeta"),
+    ("kubeadm.k8s.io/v1beta3", "InitConfiguration", {"timeouts": {}}, "timeouts", "InitConfiguration",
+     "kubernetes/kubernetes v1beta4/doc.go: Timeouts is new in v1beta4"),
+    ("kubeadm.k8s.io/v1beta3", "ClusterConfiguration", {"proxy": {"disabled": True}}, "proxy",
+     "ClusterConfiguration", "kubernetes/kubernetes v1beta4/doc.go: Proxy.Disabled is new in v1beta4"),
+    ("kubeadm.k8s.io/v1beta4", "ClusterConfiguration", {"apiServer": {"timeoutForControlPlane": "4m0s"}},
+     "timeoutForControlPlane", "APIServer",
+     "kubernetes/kubernetes v1beta4/doc.go: replaced by Timeouts.ControlPlaneComponentHealthCheck"),
+    ("kubeadm.k8s.io/v1beta4", "JoinConfiguration",
+     {"discovery": {"file": {"kubeConfigPath": "/k"}, "timeout": "5m0s"}}, "timeout", "Discovery",
+     "kubernetes/kubernetes v1beta4/doc.go: replaced by Timeouts.Discovery"),
+    ("kubeadm.k8s.io/v1beta4", "ClusterConfiguration",
+     {"apiServer": {"extraArgs": [{"name": "v", "value": "2", "mergeMethod": "append"}]}}, "mergeMethod",
+     "Arg", "kubernetes/kubernetes v1/doc.go: mergeMethod is new in the unreleased v1"),
+    ("kubeadm.k8s.io/v1beta4", "ClusterConfiguration",
+     {"etcd": {"external": {"endpoints": ["https://e:2379"], "httpEndpoints": ["https://e:2381"]}}},
+     "httpEndpoints", "ExternalEtcd", "kubernetes/kubernetes@1329935739c3aa007d23cb9a4dadfee9d59ff79b "
+     "v1beta4/types.go (1.31-era) has no httpEndpoints: not every reader of v1beta4 has it"),
+]
+
+
+@pytest.mark.parametrize(("api", "kind", "body", "field", "struct", "authority"), OUTSIDE_THE_SET,
+                         ids=[f"{c[0].rsplit('/', 1)[1]}-{c[3]}" for c in OUTSIDE_THE_SET])
+def test_a_field_outside_the_releases_set_is_refused(tmp_path, api, kind, body, field, struct, authority):
+    doc = {"apiVersion": api, "kind": kind, **body}
+    message = f"unknown field {field!r} in {struct}"
+    assert any(message in e for e in schema.validate_document(doc, SCHEMAS)), authority
+    if api in FIELDS:  # the tag's own file agrees that the field is not there
+        assert field not in FIELDS[api]["types"][struct], authority
+    minor = SCHEMAS[api]["reads"][0]
+    proc, _log = standin(tmp_path, "join", "--config", "/dev/stdin", stdin=yaml.safe_dump(doc),
+                         version=f"1.{minor}.0")
+    assert proc.returncode == 1
+    assert message in proc.stderr, proc.stderr
 
 
 def test_v1alpha1_is_the_field_set_of_the_1_10_release():
