@@ -10,7 +10,9 @@ modules (comparing desired settings with what the server reports).
 from __future__ import annotations
 
 import re
+from typing import Any
 
+from ansible_collections.edgeops.gitops.plugins.module_utils import _size
 from ansible_collections.edgeops.gitops.plugins.module_utils._types import type_name
 
 KIB = 1024
@@ -29,8 +31,6 @@ DEFAULT_CHUNK = 128 * MIB
 #: ``[EPOCH:]MAJOR.MINOR[.PATCH][suffix]``: dpkg versions carry an epoch (``1:10.11.6-0+deb12u1``,
 #: Debian Policy 5.6.12 "Version").
 _VERSION_RE = re.compile(r"^\s*(?:\d+:)?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+~ ].*)?$")
-_SIZE_RE = re.compile(r"^\s*(\d+)\s*([KMGTPE]?)(?:I?B)?\s*$", re.IGNORECASE)
-_SUFFIX = {"": 1, "K": KIB, "M": MIB, "G": GIB, "T": 1024 * GIB, "P": 1024**5, "E": 1024**6}
 
 #: Server defaults of the buffers the memory guard counts, per flavour.
 #: Sources: MySQL 8.0 and MariaDB 10.11 server system variable references
@@ -133,19 +133,9 @@ def parse_version(version) -> tuple:
     )
 
 
-def parse_size(value) -> int:
+def parse_size(value: Any) -> int:
     """Server size syntax (``12G``, ``512M``, ``4096``) -> bytes; raises TuningError."""
-    if isinstance(value, bool):
-        raise TuningError(f"size {value!r} (bool) is not a size like 512M or 12G")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
-        match = _SIZE_RE.match(value)
-        if match:
-            return int(match.group(1)) * _SUFFIX[match.group(2).upper()]
-    raise TuningError(f"size {value!r} ({type_name(value)}) is not a size like 512M or 12G")
+    return _size.parse_size(value, error=TuningError)
 
 
 def format_size(nbytes: int):
