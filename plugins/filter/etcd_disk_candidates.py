@@ -60,6 +60,8 @@ _value:
   type: raw
 """
 
+from typing import Any
+
 from ansible.errors import AnsibleFilterError
 from ansible_collections.edgeops.gitops.plugins.module_utils._blockdev import judge_devices
 from ansible_collections.edgeops.gitops.plugins.module_utils._size import SizeError, parse_size
@@ -68,7 +70,8 @@ from ansible_collections.edgeops.gitops.plugins.module_utils._types import type_
 _NAME = "edgeops.gitops.etcd_disk_candidates"
 
 
-def etcd_disk_candidates(devices, mounts=None, min_size="1g", details=False):
+def etcd_disk_candidates(devices: Any, mounts: Any = None, min_size: Any = "1g",
+                         details: bool = False) -> Any:
     """Candidates for etcd's disk, best first (or a dict with the rejections)."""
     if not isinstance(devices, dict):
         raise AnsibleFilterError(
@@ -91,5 +94,5 @@ def etcd_disk_candidates(devices, mounts=None, min_size="1g", details=False):
 class FilterModule:
     """edgeops.gitops.etcd_disk_candidates."""
 
-    def filters(self):
+    def filters(self) -> dict[str, Any]:
         return {"etcd_disk_candidates": etcd_disk_candidates}

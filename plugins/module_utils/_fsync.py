@@ -16,6 +16,7 @@ import os
 import signal
 import tempfile
 import time
+from typing import Any, Iterable, NoReturn, Sequence
 
 from ansible_collections.edgeops.gitops.plugins.module_utils._size import parse_size
 
@@ -29,7 +30,7 @@ class FsyncError(Exception):
     """A measurement that could not be made (bad input or I/O error)."""
 
 
-def percentile(sorted_values, pct: float) -> float:
+def percentile(sorted_values: Sequence[float], pct: float) -> float:
     """Nearest-rank percentile of an ascending list (the value below which pct% fall)."""
     if not sorted_values:
         raise FsyncError("no samples")
@@ -37,7 +38,7 @@ def percentile(sorted_values, pct: float) -> float:
     return sorted_values[min(rank, len(sorted_values)) - 1]
 
 
-def summarize(latencies_ns, duration_s: float) -> dict:
+def summarize(latencies_ns: Iterable[float], duration_s: float) -> dict[str, Any]:
     """Figures in milliseconds from fdatasync latencies in nanoseconds."""
     ordered = sorted(latencies_ns)
     ms = 1e6
@@ -55,12 +56,12 @@ class _Interrupted(BaseException):
     """Raised from the SIGTERM/SIGHUP handler so ``finally`` blocks run."""
 
 
-def _raise_interrupted(signum, frame):  # pylint: disable=unused-argument
+def _raise_interrupted(signum: int, frame: Any) -> NoReturn:  # pylint: disable=unused-argument
     raise _Interrupted(f"interrupted by signal {signum}")
 
 
-def measure(directory: str, size=DEFAULT_SIZE, block_size=DEFAULT_BLOCK_SIZE,
-            preallocate: bool = True) -> dict:
+def measure(directory: str, size: int | str = DEFAULT_SIZE, block_size: int | str = DEFAULT_BLOCK_SIZE,
+            preallocate: bool = True) -> dict[str, Any]:
     """Write ``size`` bytes in ``block_size`` pieces into a temp file in ``directory``.
 
     fdatasync after every write; return the figures of :func:`summarize`.

@@ -120,7 +120,7 @@ from ansible_collections.edgeops.gitops.plugins.module_utils._fsync import Fsync
 from ansible_collections.edgeops.gitops.plugins.module_utils._size import parse_size
 
 
-def main():
+def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "path": {"type": "path", "required": True},

@@ -785,15 +785,15 @@ class GitStore:
                         commits[seq] = commit
         previous: str | None = None
         for seq in range(1, len(chain.hashes) + 1):
-            commit = commits.get(seq)
-            if commit is None:
+            adding = commits.get(seq)
+            if adding is None:
                 chain.fail(seq, f"no commit on the branch adds record {seq}")
                 return commits
-            if previous is not None and previous != commit and not self._is_ancestor(previous, commit):
+            if previous is not None and previous != adding and not self._is_ancestor(previous, adding):
                 chain.fail(seq, f"the commit of record {seq} does not descend from the commit of record "
                                 f"{seq - 1}")
                 return commits
-            previous = commit
+            previous = adding
         return commits
 
     def _anchors(self, chain: Chain) -> dict[int, dict[str, Any]]:
