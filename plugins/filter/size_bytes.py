@@ -10,9 +10,9 @@ short_description: Bytes from a size such as 512m, 12G or 4KiB
 version_added: 0.1.0
 author: edgeops contributors
 description:
-  - The size syntax every size setting of the collection takes (the same parser the
+  - The size syntax every size setting of the collection takes, read by the same parser the
     M(edgeops.gitops.fsync_latency) module and the P(edgeops.gitops.mysql_tuning#filter) and
-    P(edgeops.gitops.etcd_disk_candidates#filter) filters use): digits, optionally one of
+    P(edgeops.gitops.etcd_disk_candidates#filter) filters use. A size is digits, optionally one of
     C(k), C(m), C(g), C(t), C(p) or C(e), optionally followed by C(b) or C(ib).
   - Units are binary (C(k) = 1024), as fio and the MySQL server read them; case is ignored.
   - Fails naming the setting, the value and its type when the value is not a size.
