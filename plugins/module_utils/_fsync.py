@@ -25,7 +25,6 @@ DEFAULT_BLOCK_SIZE = 2300
 DEFAULT_SIZE = 22 * 1024 * 1024
 
 
-
 class FsyncError(Exception):
     """A measurement that could not be made (bad input or I/O error)."""
 

@@ -197,12 +197,13 @@ def main() -> None:
             module.fail_json(msg=f"comparing settings failed for {runtime.get('version')}: the server has no"
                                  f" variable {', '.join(unknown)}; remove or rename it in the overrides")
         result: dict[str, Any] = {
-                  "changed": False, "differences": diff, "set_global": [], "restart_required": [],
-                  "version": runtime.get("version", ""),
-                  "changes": [
-                      {"key": k, "before": d["before"], "after": str(d["after"]), "where": ["runtime"]}
-                      for k, d in sorted(diff.items())
-                  ]}
+            "changed": False, "differences": diff, "set_global": [], "restart_required": [],
+            "version": runtime.get("version", ""),
+            "changes": [
+                {"key": k, "before": d["before"], "after": str(d["after"]), "where": ["runtime"]}
+                for k, d in sorted(diff.items())
+            ],
+        }
         if p["verify"]:
             result["runtime"] = {k: runtime.get(k) for k in settings}
             if diff:

@@ -519,5 +519,3 @@ def to_markdown(report: dict[str, Any]) -> str:
     else:
         lines.append("Every concern of every host is in sync.")
     return "\n".join(lines) + "\n"
-
-
