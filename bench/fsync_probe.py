@@ -6,7 +6,7 @@ under /var/tmp, then alternates runs of
 
     fio --rw=write --ioengine=sync --fdatasync=1 --bs=2300 --size=22m
 
-and the module's measurement (module_utils/_fsync.py, imported directly)
+and the module's measurement (module_utils/_fsync.py, imported from the checkout)
 with the same size and block size, and prints both p99s, their ratio and
 both run times. Everything it created is removed afterwards, also on error
 or Ctrl-C. Needs root, fio, losetup, mkfs.ext4. Prints figures; asserts nothing.
@@ -17,7 +17,7 @@ or Ctrl-C. Needs root, fio, losetup, mkfs.ext4. Prints figures; asserts nothing.
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import importlib
 import json
 import os
 import shutil
@@ -33,11 +33,9 @@ ENV = dict(os.environ, LANG="C", LC_ALL="C")
 
 
 def load_fsync():
-    spec = importlib.util.spec_from_file_location("_fsync", ROOT / "plugins" / "module_utils" / "_fsync.py")
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(module)
-    return module
+    """module_utils/_fsync.py under the name the collection gives it (it imports _size so)."""
+    sys.path.insert(0, str(ROOT / ".cache" / "collections"))  # scripts/setup.sh makes the link
+    return importlib.import_module("ansible_collections.edgeops.gitops.plugins.module_utils._fsync")
 
 
 def run(*argv: str) -> str:
@@ -86,8 +84,9 @@ def main(argv: list[str]) -> int:
         print("Error: fio is not installed (apt-get install fio)", file=sys.stderr)
         return 1
     fsync = load_fsync()
-    size = fsync.parse_size(args.size)
-    block_size = fsync.parse_size(args.block_size)
+    parse_size = importlib.import_module(fsync.__name__.replace("._fsync", "._size")).parse_size
+    size = parse_size(args.size, "--size", positive=True, error=fsync.FsyncError)
+    block_size = parse_size(args.block_size, "--block-size", positive=True, error=fsync.FsyncError)
     size -= size % block_size  # both tools then write the same whole blocks
     workdir = Path(tempfile.mkdtemp(prefix="edgeops-fsync-bench.", dir="/var/tmp"))
     image, mnt = workdir / "disk.img", workdir / "mnt"
@@ -95,7 +94,7 @@ def main(argv: list[str]) -> int:
     mounted = False
     try:
         with image.open("wb") as handle:
-            handle.truncate(fsync.parse_size(args.disk_size))
+            handle.truncate(parse_size(args.disk_size, "--disk-size", positive=True, error=fsync.FsyncError))
         device = run("losetup", "--find", "--show", str(image)).strip()
         run("mkfs.ext4", "-q", "-L", "fsync-bench", device)
         mnt.mkdir()

@@ -90,7 +90,7 @@ def _reason(failures: list[_Failure]) -> str:
 
 @contextlib.contextmanager
 def _recording() -> Iterator[_Recorder]:
-    import ansible.inventory.manager as manager  # type: ignore[import-untyped]
+    import ansible.inventory.manager as manager
 
     recorder = _Recorder()
     with mock.patch.object(manager, "display", recorder):
@@ -99,8 +99,8 @@ def _recording() -> Iterator[_Recorder]:
 
 def _ensure_plugin_loader() -> None:
     """Ansible's collection finder, configured from ansible.cfg as ansible-playbook does it."""
-    from ansible.plugins.loader import init_plugin_loader  # type: ignore[import-untyped]
-    from ansible.utils.collection_loader._collection_config import (  # type: ignore[import-untyped]
+    from ansible.plugins.loader import init_plugin_loader
+    from ansible.utils.collection_loader._collection_config import (
         AnsibleCollectionConfig,
     )
 
@@ -116,7 +116,7 @@ def source_problem(source: Path) -> str | None:
         return "cannot be read (permission denied)"
     _ensure_plugin_loader()
     from ansible.inventory.manager import InventoryManager
-    from ansible.parsing.dataloader import DataLoader  # type: ignore[import-untyped]
+    from ansible.parsing.dataloader import DataLoader
 
     with _recording() as recorder:
         manager = InventoryManager(loader=DataLoader(), sources=[])

@@ -2,7 +2,7 @@
 # The whole test suite, as CI runs it (.ci/run calls exactly this).
 #
 #   fresh machine (setup.sh's packages on a clean Debian 12 root) -> lab images
-#   -> unit (pytest) -> lint (ansible-lint, production profile, shellcheck) -> sanity
+#   -> unit (pytest; the collection's tests on ansible-core 2.16-2.18 too) -> lint (ansible-lint, production profile, shellcheck) -> sanity
 #   (ansible-test) -> molecule scenarios (each line of each
 #   scenario's `matrix`) -> end-to-end on the lab (edgeops demo & co.)
 #
@@ -74,7 +74,11 @@ lab_down_clean() { edgeops lab down && leftovers; }
 
 if want unit; then
   run_step "unit tests (pytest)" pytest -q -p no:cacheprovider tests/unit
-  run_step "python style (ruff, mypy)" bash -c 'ruff check edgeops tests/unit bench scripts && mypy'
+  # ansible-core 2.16-2.18 (2.19 is .venv, above): the collection's unit tests, one venv each
+  for minor in 2.16 2.17 2.18; do
+    run_step "unit tests on ansible-core $minor (scripts/matrix.sh)" env EDGEOPS_CORE_MINORS=$minor bash scripts/matrix.sh
+  done
+  run_step "python style (ruff check ., mypy)" bash -c 'ruff check . && mypy'
   run_step "audit trail through gitlab-ci-local and AWX (tests/integration)" pytest -q -p no:cacheprovider tests/integration
 fi
 if want lint; then

@@ -28,9 +28,9 @@ from edgeops.audit import AuditPushError, git_state, open_store, run_record, use
 from edgeops.config import DEFAULT_PLAYBOOK, RunConfig, default_artifacts_dir, default_audit_log
 from edgeops.errors import EdgeopsError, UsageError
 from edgeops.rc import RC
-from edgeops.report import load_report_module
+from edgeops.report import load_report_module, write_atomic
 from edgeops.report.events import Progress, ProgressTracker
-from edgeops.report.render import FORMATS, print_table, render_text, resolve_format, write_atomic
+from edgeops.report.render import FORMATS, print_table, render_text, resolve_format
 from edgeops.runner import new_ident, run_playbook
 
 

@@ -15,7 +15,7 @@ from edgeops import console
 from edgeops.audit import open_store, parse_time, select, user_errors, utc_now, verify
 from edgeops.config import default_audit_log
 from edgeops.rc import RC
-from edgeops.report.render import write_atomic
+from edgeops.report import write_atomic
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -26,8 +26,8 @@ from edgeops.lab.image import check_distro
 from edgeops.lab.manager import Lab, LabConfig
 from edgeops.lab.podman import Podman
 from edgeops.rc import RC
-from edgeops.report import load_report_module
-from edgeops.report.render import render_text, write_atomic
+from edgeops.report import load_report_module, write_atomic
+from edgeops.report.render import render_text
 
 #: The hand fixes: (host, description, shell command run in the container).
 #: Paths are the ones the roles own: sysctl_tuning_path and mysql_host's

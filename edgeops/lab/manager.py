@@ -20,6 +20,7 @@ from edgeops.errors import EdgeopsError
 from edgeops.lab import podman as pm
 from edgeops.lab.image import INIT, RECIPE_LABEL, ImageRecipe, check_distro, ensure_image
 from edgeops.lab.topology import ETCD_DISK_SIZE, NETWORK, REFERENCE, SUBNET, LabHost
+from edgeops.report import write_atomic
 
 LAB_LABEL = "io.edgeops.lab"
 DEFAULT_STATE_DIR = Path("/var/lib/edgeops/lab")
@@ -82,10 +83,7 @@ class Lab:
             return {}
 
     def _save_state(self, state: dict[str, Any]) -> None:
-        self.config.state_dir.mkdir(parents=True, exist_ok=True)
-        tmp = self._state_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        tmp.replace(self._state_file)
+        write_atomic(self._state_file, json.dumps(state, indent=2, sort_keys=True) + "\n")
 
     # -- up --------------------------------------------------------------------
     def up(self) -> list[str]:

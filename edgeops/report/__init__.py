@@ -21,6 +21,7 @@ from types import ModuleType
 from edgeops.errors import EdgeopsError
 
 _MODULE = "ansible_collections.edgeops.gitops.plugins.plugin_utils._drift_report"
+_ATOMIC = "ansible_collections.edgeops.gitops.plugins.plugin_utils._atomic"
 
 
 def _candidate_roots() -> list[Path]:
@@ -60,3 +61,9 @@ def load_report_module() -> ModuleType:
         "the edgeops.gitops collection is not installed where Ansible can find it",
         hint="install it (ansible-galaxy collection install edgeops.gitops) or set ANSIBLE_COLLECTIONS_PATH",
     )
+
+
+def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
+    """Write a file atomically with the collection's one writer (``plugin_utils/_atomic.py``)."""
+    load_report_module()  # puts the collection on sys.path (or says how to install it)
+    importlib.import_module(_ATOMIC).write_atomic(path, data)

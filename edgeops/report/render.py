@@ -67,8 +67,3 @@ def print_table(report: dict[str, Any], console: Console, verbose: bool = False)
         console.print(Text("in sync  " + "; ".join(in_sync), style="dim"), width=min(console.width, 100))
     colour = {"in_sync": "in_sync", "drift": "drifted", "changed": "changed"}.get(report["outcome"], "failed")
     console.print(Text(mod.headline(report), style=_STYLE.get(colour, "")))
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (the collection's implementation)."""
-    load_report_module().write_atomic(path, text)

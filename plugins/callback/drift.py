@@ -95,18 +95,18 @@ EXAMPLES = r"""
 #   ansible-playbook edgeops.gitops.site -i inventory/ --check --diff
 """
 
-import atexit  # noqa: E402
-from typing import Any  # noqa: E402
+import atexit
+from typing import Any
 
-from ansible import context  # noqa: E402
-from ansible.plugins.callback import CallbackBase  # noqa: E402
-from ansible_collections.edgeops.gitops.plugins.plugin_utils import _audit  # noqa: E402
-from ansible_collections.edgeops.gitops.plugins.plugin_utils._drift_report import (  # noqa: E402
+from ansible import context
+from ansible.plugins.callback import CallbackBase
+from ansible_collections.edgeops.gitops.plugins.plugin_utils import _audit
+from ansible_collections.edgeops.gitops.plugins.plugin_utils._atomic import write_atomic
+from ansible_collections.edgeops.gitops.plugins.plugin_utils._drift_report import (
     ReportBuilder,
     summary_lines,
     to_json,
     to_junit,
-    write_atomic,
 )
 
 

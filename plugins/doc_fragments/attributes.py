@@ -14,7 +14,8 @@ attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    description: Will return details on what has changed (or possibly needs changing in check_mode),
+      when in diff mode.
 """
 
     # Modules that change nothing and only measure (e.g. fsync_latency).
@@ -28,5 +29,6 @@ attributes:
   diff_mode:
     support: N/A
     details: This action does not modify state.
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    description: Will return details on what has changed (or possibly needs changing in check_mode),
+      when in diff mode.
 """

@@ -15,7 +15,8 @@ description:
   - Fit means a whole disk that is not removable, not rotational, has no partitions, no holders
     (LVM, RAID, dm-crypt), is not mounted, shows no filesystem signature in the facts and is at least
     O(min_size) large. Loop, RAM, zram, device-mapper, MD and optical devices are never candidates.
-  - Best first means NVMe namespaces (C(nvme0n1)) first, then other solid-state disks, each in natural name order.
+  - Best first means NVMe namespaces (C(nvme0n1)) first, then other solid-state disks,
+    each in natural name order.
   - Facts cannot prove a disk empty (no udev, or a container that sees the host's disks but not its mounts);
     the C(edgeops.gitops.etcd_storage) role probes the chosen device before it writes anything.
 options:
@@ -43,7 +44,8 @@ options:
 EXAMPLES = r"""
 - name: Best disk for etcd
   ansible.builtin.set_fact:
-    etcd_disk: "{{ (ansible_devices | edgeops.gitops.etcd_disk_candidates(ansible_mounts, min_size='8g')) | first }}"
+    etcd_disk: >-
+      {{ (ansible_devices | edgeops.gitops.etcd_disk_candidates(ansible_mounts, min_size='8g')) | first }}
 
 - name: Candidates and why the others were rejected
   ansible.builtin.debug:
@@ -58,15 +60,18 @@ _value:
   type: raw
 """
 
+from typing import Any
+
 from ansible.errors import AnsibleFilterError
 from ansible_collections.edgeops.gitops.plugins.module_utils._blockdev import judge_devices
-from ansible_collections.edgeops.gitops.plugins.module_utils._fsync import FsyncError, parse_size
+from ansible_collections.edgeops.gitops.plugins.module_utils._size import SizeError, parse_size
 from ansible_collections.edgeops.gitops.plugins.module_utils._types import type_name as _type
 
 _NAME = "edgeops.gitops.etcd_disk_candidates"
 
 
-def etcd_disk_candidates(devices, mounts=None, min_size="1g", details=False):
+def etcd_disk_candidates(devices: Any, mounts: Any = None, min_size: Any = "1g",
+                         details: bool = False) -> Any:
     """Candidates for etcd's disk, best first (or a dict with the rejections)."""
     if not isinstance(devices, dict):
         raise AnsibleFilterError(
@@ -79,11 +84,9 @@ def etcd_disk_candidates(devices, mounts=None, min_size="1g", details=False):
             f"{_NAME}: mounts must be the ansible_mounts fact (a list), got {_type(mounts)}: {mounts!r}"
         )
     try:
-        min_bytes = parse_size(min_size)
-    except FsyncError as exc:
-        raise AnsibleFilterError(
-            f"{_NAME}: min_size {min_size!r} ({_type(min_size)}) is not a size: {exc}"
-        ) from exc
+        min_bytes = parse_size(min_size, "min_size", positive=True)
+    except SizeError as exc:
+        raise AnsibleFilterError(f"{_NAME}: {exc}") from exc
     judged = judge_devices(devices, mounts, min_bytes)
     return judged if details else judged["candidates"]
 
@@ -91,5 +94,5 @@ def etcd_disk_candidates(devices, mounts=None, min_size="1g", details=False):
 class FilterModule:
     """edgeops.gitops.etcd_disk_candidates."""
 
-    def filters(self):
+    def filters(self) -> dict[str, Any]:
         return {"etcd_disk_candidates": etcd_disk_candidates}

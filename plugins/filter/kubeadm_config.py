@@ -81,6 +81,8 @@ _value:
   type: raw
 """
 
+from typing import Any
+
 from ansible.errors import AnsibleFilterError
 from ansible.utils.display import Display
 from ansible_collections.edgeops.gitops.plugins.module_utils._kubeadm import (
@@ -90,7 +92,7 @@ from ansible_collections.edgeops.gitops.plugins.module_utils._kubeadm import (
 )
 
 
-def kubeadm_config(spec, version, role="init"):
+def kubeadm_config(spec: Any, version: Any, role: str = "init") -> Any:
     """Documents kubeadm ``version`` reads for ``role``; AnsibleFilterError on bad input."""
     try:
         documents = render(spec, version, role)
@@ -105,5 +107,5 @@ def kubeadm_config(spec, version, role="init"):
 class FilterModule:
     """edgeops.gitops.kubeadm_config."""
 
-    def filters(self):
+    def filters(self) -> dict[str, Any]:
         return {"kubeadm_config": kubeadm_config}

@@ -99,6 +99,8 @@ _value:
   type: dict
 """
 
+from typing import Any
+
 from ansible.errors import AnsibleFilterError
 from ansible_collections.edgeops.gitops.plugins.module_utils._mysql_tuning import (
     TuningError,
@@ -106,8 +108,9 @@ from ansible_collections.edgeops.gitops.plugins.module_utils._mysql_tuning impor
 )
 
 
-def mysql_tuning(memory_mb, vcpus=1, disk_class="ssd", flavour="mariadb", version="10.11",
-                 overrides=None, io_capacity=None, memory_basis="nominal"):
+def mysql_tuning(memory_mb: Any, vcpus: Any = 1, disk_class: Any = "ssd", flavour: Any = "mariadb",
+                 version: Any = "10.11", overrides: Any = None, io_capacity: Any = None,
+                 memory_basis: Any = "nominal") -> dict[str, Any]:
     """Return the settings dict or raise AnsibleFilterError."""
     if isinstance(memory_mb, str) and memory_mb.strip().isdigit():
         memory_mb = int(memory_mb)
@@ -125,5 +128,5 @@ def mysql_tuning(memory_mb, vcpus=1, disk_class="ssd", flavour="mariadb", versio
 class FilterModule:
     """edgeops.gitops.mysql_tuning."""
 
-    def filters(self):
+    def filters(self) -> dict[str, Any]:
         return {"mysql_tuning": mysql_tuning}

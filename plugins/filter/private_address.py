@@ -41,8 +41,9 @@ _value:
   type: str
 """
 
-from ansible.errors import AnsibleFilterError
+from typing import Any
 
+from ansible.errors import AnsibleFilterError
 from ansible_collections.edgeops.gitops.plugins.module_utils._netaddr import (
     host_ipv4_addresses,
     pick_private_address,
@@ -50,7 +51,7 @@ from ansible_collections.edgeops.gitops.plugins.module_utils._netaddr import (
 from ansible_collections.edgeops.gitops.plugins.module_utils._types import type_name
 
 
-def private_address(facts, within=None):
+def private_address(facts: Any, within: str | None = None) -> str:
     """Return the host's private IPv4 address or raise AnsibleFilterError."""
     if not isinstance(facts, dict):
         raise AnsibleFilterError(
@@ -77,5 +78,5 @@ def private_address(facts, within=None):
 class FilterModule:
     """edgeops.gitops.private_address."""
 
-    def filters(self):
+    def filters(self) -> dict[str, Any]:
         return {"private_address": private_address}

@@ -175,11 +175,12 @@ import ipaddress
 import json
 import os
 import re
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from ansible.errors import AnsibleParserError
 from ansible.module_utils.common.text.converters import to_native, to_text
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
-
 from ansible_collections.edgeops.gitops.plugins.module_utils._netaddr import is_rfc1918
 
 SUPPORTED_STATE_VERSION = 4
@@ -209,11 +210,11 @@ class TerraformStateError(ValueError):
     """A state file that cannot be turned into an inventory."""
 
 
-def walk_path(value, path):
+def walk_path(value: Any, path: str) -> list[Any]:
     """Every value found at dotted ``path`` below ``value`` (``*`` fans out)."""
     current = [value]
     for part in path.split("."):
-        found = []
+        found: list[Any] = []
         for item in current:
             if part == "*":
                 if isinstance(item, list):
@@ -229,7 +230,7 @@ def walk_path(value, path):
     return [v for v in current if v is not None]
 
 
-def _as_address(value):
+def _as_address(value: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     if not isinstance(value, str) or not value:
         return None
     try:
@@ -241,7 +242,7 @@ def _as_address(value):
     return ip
 
 
-def is_private(address):
+def is_private(address: str) -> bool:
     """RFC 1918 IPv4 or IPv6 unique local (fc00::/7) address."""
     ip = ipaddress.ip_address(address)
     if ip.version == 4:
@@ -249,9 +250,9 @@ def is_private(address):
     return ip in ipaddress.ip_network("fc00::/7")
 
 
-def pick_address(attributes, paths, prefer_private=True):
+def pick_address(attributes: Any, paths: Iterable[str], prefer_private: bool = True) -> str | None:
     """The host address from ``attributes``: first usable one, private first if asked."""
-    found = []
+    found: list[str] = []
     for path in paths:
         for value in walk_path(attributes, path):
             ip = _as_address(value)
@@ -264,7 +265,7 @@ def pick_address(attributes, paths, prefer_private=True):
     return found[0] if found else None
 
 
-def _path_step(step):
+def _path_step(step: dict[str, Any]) -> str | int | None:
     """One step of a state path: an attribute name, or an index (cty JSON ``{value, type}``)."""
     value = step.get("value")
     if step.get("type") == "index" and isinstance(value, dict):
@@ -274,7 +275,7 @@ def _path_step(step):
     return value
 
 
-def _strip_sensitive(attributes, sensitive_paths):
+def _strip_sensitive(attributes: Any, sensitive_paths: Any) -> Any:
     """A copy of ``attributes`` without the values the state marks sensitive."""
     result = json.loads(json.dumps(attributes))
     for path in sensitive_paths or []:
@@ -295,7 +296,7 @@ def _strip_sensitive(attributes, sensitive_paths):
     return result
 
 
-def load_state(path):
+def load_state(path: str) -> dict[str, Any]:
     """Parsed state version 4 from ``path``; raises TerraformStateError with a clear cause."""
     if not os.path.exists(path):
         raise TerraformStateError(
@@ -340,7 +341,7 @@ def load_state(path):
     return state
 
 
-def _resource_address(resource, index):
+def _resource_address(resource: dict[str, Any], index: Any) -> str:
     address = f"{resource.get('type')}.{resource.get('name')}"
     if resource.get("module"):
         address = f"{resource['module']}.{address}"
@@ -352,19 +353,20 @@ def _resource_address(resource, index):
 
 
 def hosts_from_state(
-    state,
-    resource_types=(),
-    hostname_attributes=("hostname", "name"),
-    address_attributes=(),
-    prefer_private=True,
-    on_missing_address="error",
-):
+    state: dict[str, Any],
+    resource_types: Sequence[str] = (),
+    hostname_attributes: Sequence[str] = ("hostname", "name"),
+    address_attributes: Sequence[str] = (),
+    prefer_private: bool = True,
+    on_missing_address: str = "error",
+) -> tuple[list[dict[str, Any]], list[str]]:
     """Host records (dicts) from a parsed state; pure, no Ansible inventory involved.
 
     Returns ``(hosts, warnings)``.
     """
-    hosts, warnings = [], []
-    seen = {}
+    hosts: list[dict[str, Any]] = []
+    warnings: list[str] = []
+    seen: dict[str, str] = {}
     top_keys = {p.split(".", 1)[0] for p in address_attributes}
     if not resource_types:
         present = {r.get("type") for r in state.get("resources", []) if isinstance(r, dict)
@@ -441,18 +443,18 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     NAME = "edgeops.gitops.terraform_state"
 
-    def verify_file(self, path):
-        if not super().verify_file(path):
+    def verify_file(self, path: str) -> bool:
+        if not BaseInventoryPlugin.verify_file(self, path):
             return False
         return path.endswith(("terraform_state.yml", "terraform_state.yaml"))
 
-    def _state_path(self, config_path):
-        state_file = os.path.expanduser(self.get_option("state_file"))
+    def _state_path(self, config_path: str) -> str:
+        state_file = os.path.expanduser(str(self.get_option("state_file")))
         if not os.path.isabs(state_file):
             state_file = os.path.join(os.path.dirname(os.path.abspath(config_path)), state_file)
         return os.path.normpath(state_file)
 
-    def _read_hosts(self, config_path):
+    def _read_hosts(self, config_path: str) -> tuple[list[dict[str, Any]], list[str]]:
         try:
             state = load_state(self._state_path(config_path))
             return hosts_from_state(
@@ -466,7 +468,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         except TerraformStateError as exc:
             raise AnsibleParserError(f"{self.NAME}: {to_native(exc)}") from exc
 
-    def parse(self, inventory, loader, path, cache=True):
+    def parse(self, inventory: Any, loader: Any, path: str, cache: bool = True) -> None:
         super().parse(inventory, loader, path, cache)
         self._read_config_data(path)
 
@@ -488,19 +490,30 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self.display.warning(f"{self.NAME}: {message}")
         self._populate(result["hosts"])
 
-    def _populate(self, hosts):
+    def _populate(self, hosts: list[dict[str, Any]]) -> None:
         strict = self.get_option("strict")
+        inventory = self.inventory
+        if inventory is None:  # parse() sets it before it calls this
+            raise AnsibleParserError(f"{self.NAME}: no inventory to populate")
         prefix = self.get_option("group_prefix") or ""
         for host in hosts:
-            name = self.inventory.add_host(to_text(host["name"]))
+            name = inventory.add_host(to_text(host["name"]))
             for group_name in host.get("groups") or [host["group"]]:  # cached results may predate "groups"
                 group = _UNSAFE_GROUP_CHARS.sub("_", f"{prefix}{group_name}")
-                self.inventory.add_group(group)
-                self.inventory.add_child(group, name)
+                inventory.add_group(group)
+                inventory.add_child(group, name)
             for key, value in host["vars"].items():
-                self.inventory.set_variable(name, key, value)
-            hostvars = self.inventory.get_host(name).get_vars()
+                inventory.set_variable(name, key, value)
+            hostvars = _host(inventory, name).get_vars()
             self._set_composite_vars(self.get_option("compose"), hostvars, name, strict=strict)
-            hostvars = self.inventory.get_host(name).get_vars()
+            hostvars = _host(inventory, name).get_vars()
             self._add_host_to_composed_groups(self.get_option("groups"), hostvars, name, strict=strict)
             self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, name, strict=strict)
+
+
+def _host(inventory: Any, name: str) -> Any:
+    """The inventory's host ``name`` (just added)."""
+    host = inventory.get_host(name)
+    if host is None:
+        raise AnsibleParserError(f"edgeops.gitops.terraform_state: host {name} vanished from the inventory")
+    return host

@@ -12,6 +12,7 @@ before it writes anything.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 #: Kernel name prefixes of devices that are not disks of their own.
 VIRTUAL_PREFIXES = ("loop", "ram", "zram", "dm-", "md", "sr", "fd", "nbd", "drbd", "rbd", "mmcblk0boot")
@@ -23,7 +24,7 @@ def is_nvme_namespace(name: str) -> bool:
     return bool(_NVME_NAMESPACE.match(name))
 
 
-def device_bytes(info: dict) -> int:
+def device_bytes(info: dict[str, Any]) -> int:
     """Size in bytes of an ansible_devices entry (``sectors`` are 512-byte units)."""
     try:
         return int(info.get("sectors") or 0) * 512
@@ -31,53 +32,54 @@ def device_bytes(info: dict) -> int:
         return 0
 
 
-def _mounted_devices(mounts) -> dict:
+def _mounted_devices(mounts: Any) -> dict[str, list[str]]:
     """{device path: [mount points]} from ansible_mounts."""
-    found: dict = {}
+    found: dict[str, list[str]] = {}
     for mount in mounts or []:
         if isinstance(mount, dict) and mount.get("device"):
             found.setdefault(mount["device"], []).append(mount.get("mount", "?"))
     return found
 
 
-def _natural_key(name: str):
+def _natural_key(name: str) -> list[Any]:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
-def rejection_reasons(name: str, info: dict, mounted: dict, min_bytes: int) -> list:
+def rejection_reasons(name: str, info: dict[str, Any], mounted: dict[str, list[str]],
+                      min_bytes: int) -> list[str]:
     """Why device ``name`` is unfit for etcd (empty list: fit)."""
     reasons = []
     if name.startswith(VIRTUAL_PREFIXES):
-        reasons.append("not a disk of its own (%s); name it in etcd_storage_device to use it anyway"
-                       % re.sub(r"\d+$", "", name).rstrip("-"))
+        kind = re.sub(r"\d+$", "", name).rstrip("-")
+        reasons.append(f"not a disk of its own ({kind}); name it in etcd_storage_device to use it anyway")
     if str(info.get("removable", "0")) == "1":
         reasons.append("removable")
     if str(info.get("rotational", "0")) == "1" and not is_nvme_namespace(name):
         reasons.append("rotational (spinning disk, or a virtual disk that reports itself as one)")
     partitions = sorted((info.get("partitions") or {}).keys(), key=_natural_key)
     if partitions:
-        reasons.append("has partitions (%s)" % ", ".join(partitions))
+        reasons.append(f"has partitions ({', '.join(partitions)})")
     holders = info.get("holders") or []
     if holders:
-        reasons.append("in use by %s (LVM, RAID or encryption)" % ", ".join(holders))
+        reasons.append(f"in use by {', '.join(holders)} (LVM, RAID or encryption)")
     where = []
     for dev in ["/dev/" + name] + ["/dev/" + p for p in partitions]:
         where.extend(mounted.get(dev, []))
     if where:
-        reasons.append("mounted at %s" % ", ".join(where))
+        reasons.append(f"mounted at {', '.join(where)}")
     links = info.get("links") or {}
     uuids = links.get("uuids") or []
     labels = links.get("labels") or []
     if uuids or labels:
-        reasons.append("carries a filesystem or other signature (%s)"
-                       % ", ".join(["UUID " + u for u in uuids] + ["label " + x for x in labels]))
+        signatures = ", ".join(["UUID " + u for u in uuids] + ["label " + x for x in labels])
+        reasons.append(f"carries a filesystem or other signature ({signatures})")
     size = device_bytes(info)
     if size < min_bytes:
-        reasons.append("smaller than the minimum (%d < %d bytes)" % (size, min_bytes))
+        reasons.append(f"smaller than the minimum ({size} < {min_bytes} bytes)")
     return reasons
 
 
-def judge_devices(devices: dict, mounts, min_bytes: int) -> dict:
+def judge_devices(devices: dict[str, Any], mounts: Any, min_bytes: int) -> dict[str, Any]:
     """Sort ansible_devices into candidates (best first) and rejections.
 
     Returns ``{"candidates": ["/dev/nvme0n1", ...], "rejected": {"/dev/sda": [reason, ...]}}``.

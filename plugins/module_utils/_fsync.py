@@ -10,57 +10,34 @@ imports; runs on the target (Python 3.8+ syntax).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
-import re
 import signal
 import tempfile
 import time
+from typing import Any, Iterable, NoReturn, Sequence
+
+from ansible_collections.edgeops.gitops.plugins.module_utils._size import parse_size
 
 #: fio's etcd recipe: 2300-byte writes (a typical etcd WAL entry), 22 MiB.
 DEFAULT_BLOCK_SIZE = 2300
 DEFAULT_SIZE = 22 * 1024 * 1024
-
-_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, "t": 1024 ** 4}
-_SIZE_RE = re.compile(r"^\s*(\d+)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE)
 
 
 class FsyncError(Exception):
     """A measurement that could not be made (bad input or I/O error)."""
 
 
-def parse_size(value) -> int:
-    """Bytes from an int or a fio-style size string (``22m``, ``2300``, ``4KiB``).
-
-    Suffixes are binary (k = 1024), as in fio.
-    """
-    if isinstance(value, bool):
-        raise FsyncError(f"size {value!r} is not a size (bool)")
-    if isinstance(value, str):
-        value = str(value)  # plain str, also for Ansible's tagged strings
-    if isinstance(value, int):
-        result = value
-    elif isinstance(value, str):
-        match = _SIZE_RE.match(value)
-        if not match:
-            raise FsyncError(f"size {value!r} is not a size: use bytes or a number with k, m, g or t")
-        result = int(match.group(1)) * _UNITS[match.group(2).lower()]
-    else:
-        raise FsyncError(f"size {value!r} is not a size ({type(value).__name__})")
-    if result <= 0:
-        raise FsyncError(f"size {value!r} must be greater than 0")
-    return result
-
-
-def percentile(sorted_values, pct: float) -> float:
+def percentile(sorted_values: Sequence[float], pct: float) -> float:
     """Nearest-rank percentile of an ascending list (the value below which pct% fall)."""
     if not sorted_values:
         raise FsyncError("no samples")
-    rank = max(1, int(math.ceil(pct / 100.0 * len(sorted_values))))
+    rank = max(1, math.ceil(pct / 100.0 * len(sorted_values)))
     return sorted_values[min(rank, len(sorted_values)) - 1]
 
 
-def summarize(latencies_ns, duration_s: float) -> dict:
+def summarize(latencies_ns: Iterable[float], duration_s: float) -> dict[str, Any]:
     """Figures in milliseconds from fdatasync latencies in nanoseconds."""
     ordered = sorted(latencies_ns)
     ms = 1e6
@@ -78,12 +55,12 @@ class _Interrupted(BaseException):
     """Raised from the SIGTERM/SIGHUP handler so ``finally`` blocks run."""
 
 
-def _raise_interrupted(signum, frame):  # pylint: disable=unused-argument
+def _raise_interrupted(signum: int, frame: Any) -> NoReturn:  # pylint: disable=unused-argument
     raise _Interrupted(f"interrupted by signal {signum}")
 
 
-def measure(directory: str, size=DEFAULT_SIZE, block_size=DEFAULT_BLOCK_SIZE,
-            preallocate: bool = True) -> dict:
+def measure(directory: str, size: int | str = DEFAULT_SIZE, block_size: int | str = DEFAULT_BLOCK_SIZE,
+            preallocate: bool = True) -> dict[str, Any]:
     """Write ``size`` bytes in ``block_size`` pieces into a temp file in ``directory``.
 
     fdatasync after every write; return the figures of :func:`summarize`.
@@ -91,8 +68,8 @@ def measure(directory: str, size=DEFAULT_SIZE, block_size=DEFAULT_BLOCK_SIZE,
     or SIGHUP. ``preallocate`` reserves the file's blocks first, as fio and
     etcd's WAL both do.
     """
-    size = parse_size(size)
-    block_size = parse_size(block_size)
+    size = parse_size(size, "size", positive=True, error=FsyncError)
+    block_size = parse_size(block_size, "block_size", positive=True, error=FsyncError)
     if block_size > size:
         raise FsyncError(f"block size {block_size} is larger than size {size}")
     if not os.path.isdir(directory):
@@ -111,10 +88,8 @@ def measure(directory: str, size=DEFAULT_SIZE, block_size=DEFAULT_BLOCK_SIZE,
             fd, path = tempfile.mkstemp(prefix=".fsync_latency.", dir=directory)
             started = time.monotonic()
             if preallocate and hasattr(os, "posix_fallocate"):
-                try:
+                with contextlib.suppress(OSError):  # not supported by this filesystem: measure without
                     os.posix_fallocate(fd, 0, count * block_size)
-                except OSError:
-                    pass  # not supported by this filesystem: measure without
             clock = time.perf_counter_ns
             write = os.write
             sync = os.fdatasync
@@ -132,10 +107,8 @@ def measure(directory: str, size=DEFAULT_SIZE, block_size=DEFAULT_BLOCK_SIZE,
         if fd >= 0:
             os.close(fd)
         if path is not None:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
-            except FileNotFoundError:
-                pass
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return summarize(latencies, duration)

@@ -10,7 +10,9 @@ modules (comparing desired settings with what the server reports).
 from __future__ import annotations
 
 import re
+from typing import Any
 
+from ansible_collections.edgeops.gitops.plugins.module_utils import _size
 from ansible_collections.edgeops.gitops.plugins.module_utils._types import type_name
 
 KIB = 1024
@@ -29,8 +31,6 @@ DEFAULT_CHUNK = 128 * MIB
 #: ``[EPOCH:]MAJOR.MINOR[.PATCH][suffix]``: dpkg versions carry an epoch (``1:10.11.6-0+deb12u1``,
 #: Debian Policy 5.6.12 "Version").
 _VERSION_RE = re.compile(r"^\s*(?:\d+:)?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+~ ].*)?$")
-_SIZE_RE = re.compile(r"^\s*(\d+)\s*([KMGTPE]?)(?:I?B)?\s*$", re.IGNORECASE)
-_SUFFIX = {"": 1, "K": KIB, "M": MIB, "G": GIB, "T": 1024 * GIB, "P": 1024**5, "E": 1024**6}
 
 #: Server defaults of the buffers the memory guard counts, per flavour.
 #: Sources: MySQL 8.0 and MariaDB 10.11 server system variable references
@@ -109,7 +109,7 @@ class TuningError(ValueError):
     """Bad input or settings that cannot be satisfied."""
 
 
-def parse_version(version) -> tuple:
+def parse_version(version: Any) -> tuple[int, ...]:
     """``'10.11.6-MariaDB-0+deb12u1'``, ``'1:10.11.6-0+deb12u1'`` -> ``(10, 11, 6)``; raises TuningError."""
     if isinstance(version, float):
         raise TuningError(
@@ -133,22 +133,12 @@ def parse_version(version) -> tuple:
     )
 
 
-def parse_size(value) -> int:
+def parse_size(value: Any) -> int:
     """Server size syntax (``12G``, ``512M``, ``4096``) -> bytes; raises TuningError."""
-    if isinstance(value, bool):
-        raise TuningError(f"size {value!r} (bool) is not a size like 512M or 12G")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
-        match = _SIZE_RE.match(value)
-        if match:
-            return int(match.group(1)) * _SUFFIX[match.group(2).upper()]
-    raise TuningError(f"size {value!r} ({type_name(value)}) is not a size like 512M or 12G")
+    return _size.parse_size(value, error=TuningError)
 
 
-def format_size(nbytes: int):
+def format_size(nbytes: int) -> str | int:
     """Bytes -> the shortest exact server notation (``12G``, ``1G``, ``640M``)."""
     for suffix, factor in (("T", 1024 * GIB), ("G", GIB), ("M", MIB), ("K", KIB)):
         if nbytes and nbytes % factor == 0:
@@ -197,7 +187,7 @@ def _round_half_up(value: float) -> int:
     return int(value + 0.5)
 
 
-def redo_capacity_bytes(memory_mb: int, vcpus: int, version: tuple) -> int:
+def redo_capacity_bytes(memory_mb: int, vcpus: int, version: tuple[int, ...]) -> int:
     """``innodb_redo_log_capacity`` on MySQL 8.0.30 and later, as ``innodb_dedicated_server`` sets it.
 
     MySQL 8.0.30-8.3: from the detected memory, buffer pool configured explicitly (we always write
@@ -224,7 +214,7 @@ def redo_capacity_bytes(memory_mb: int, vcpus: int, version: tuple) -> int:
     return 128 * GIB
 
 
-def io_capacity(flavour: str, version: tuple, solid: bool) -> int:
+def io_capacity(flavour: str, version: tuple[int, ...], solid: bool) -> int:
     """``innodb_io_capacity`` (IOPS budget for background flushing) by server and disk class.
 
     MySQL 8.4 and later on NVMe/SSD: 10000, the server's own default from 8.4 (MySQL 8.4 manual,
@@ -254,7 +244,8 @@ def nominal_memory_mb(memory_mb: int) -> int:
     return memory_mb
 
 
-def _check_inputs(memory_mb, vcpus, disk_class, flavour, io_override=None, memory_basis="nominal"):
+def _check_inputs(memory_mb: Any, vcpus: Any, disk_class: Any, flavour: Any, io_override: Any = None,
+                  memory_basis: Any = "nominal") -> None:
     if io_override is not None and (
             isinstance(io_override, bool) or not isinstance(io_override, int) or io_override < 100):
         raise TuningError(
@@ -289,8 +280,9 @@ def normalise_name(name: str) -> str:
     return str(name).strip().lower().replace("-", "_")
 
 
-def compute_settings(memory_mb, vcpus=1, disk_class="ssd", flavour="mariadb", version="10.11",
-                     overrides=None, io_capacity_override=None, memory_basis="nominal") -> dict:
+def compute_settings(memory_mb: int, vcpus: int = 1, disk_class: str = "ssd", flavour: str = "mariadb",
+                     version: Any = "10.11", overrides: Any = None, io_capacity_override: Any = None,
+                     memory_basis: str = "nominal") -> dict[str, Any]:
     """Desired server settings for a dedicated host; see each rule's source."""
     _check_inputs(memory_mb, vcpus, disk_class, flavour, io_capacity_override, memory_basis)
     ver = parse_version(version)
@@ -302,7 +294,7 @@ def compute_settings(memory_mb, vcpus=1, disk_class="ssd", flavour="mariadb", ve
     if memory_basis == "nominal":
         memory_mb = nominal_memory_mb(memory_mb)
 
-    settings: dict = {}
+    settings: dict[str, Any] = {}
     mysql = flavour == "mysql"
 
     # Buffer pool instances exist on MySQL only: MariaDB 10.5 deprecated the
@@ -353,13 +345,14 @@ def compute_settings(memory_mb, vcpus=1, disk_class="ssd", flavour="mariadb", ve
     return settings
 
 
-def estimate_peak(flavour: str, version: tuple, settings: dict) -> tuple:
+def estimate_peak(flavour: str, version: tuple[int, ...],
+                  settings: dict[str, Any]) -> tuple[int, int, int, int]:
     """(peak bytes, global bytes, per-connection bytes, max_connections)."""
     defaults = dict(SERVER_DEFAULTS[flavour])
     if flavour == "mysql" and version >= (8, 0, 0):
         defaults["query_cache_size"] = 0  # query cache removed in MySQL 8.0
 
-    def get(name):
+    def get(name: str) -> int:
         value = settings.get(name, defaults.get(name, 0))
         try:
             return parse_size(value)
@@ -373,7 +366,8 @@ def estimate_peak(flavour: str, version: tuple, settings: dict) -> tuple:
     return global_bytes + per_conn * connections, global_bytes, per_conn, connections
 
 
-def _memory_guard(memory_mb, flavour, ver, settings, overrides, chunk):
+def _memory_guard(memory_mb: int, flavour: str, ver: tuple[int, ...], settings: dict[str, Any],
+                  overrides: dict[str, Any], chunk: int) -> None:
     """Make the peak estimate fit 90 % of RAM, or fail naming what does not fit.
 
     The connections are what the application needs, so they are never lowered behind the user's
@@ -427,7 +421,7 @@ _BOOL_TRUE = {"on", "1", "true", "yes"}
 _BOOL_FALSE = {"off", "0", "false", "no"}
 
 
-def normalise_value(value) -> str:
+def normalise_value(value: Any) -> str:
     """A comparable form: sizes in bytes, booleans ON/OFF, enums upper case."""
     if isinstance(value, bool):
         return "ON" if value else "OFF"
@@ -443,7 +437,7 @@ def normalise_value(value) -> str:
         return text.upper()
 
 
-def runtime_differences(desired: dict, runtime: dict) -> dict:
+def runtime_differences(desired: dict[str, Any], runtime: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """{name: {'before': runtime, 'after': desired}} for every setting that differs.
 
     ``runtime`` maps lower-case variable names to the server's string values

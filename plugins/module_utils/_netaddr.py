@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 
 #: RFC 1918 private IPv4 ranges, in preference order.
 RFC1918 = tuple(
@@ -21,14 +22,14 @@ def is_rfc1918(address: str) -> bool:
     return ip.version == 4 and any(ip in net for net in RFC1918)
 
 
-def host_ipv4_addresses(facts: dict) -> list[str]:
+def host_ipv4_addresses(facts: dict[str, Any]) -> list[str]:
     """All IPv4 addresses in gathered facts, the default route's address first.
 
     ``facts`` is a host's facts (``ansible_facts`` or ``hostvars[host]``; both
     the ``ansible_``-prefixed and the bare names are understood).
     """
 
-    def get(name: str):
+    def get(name: str) -> Any:
         if name in facts:
             return facts[name]
         return facts.get("ansible_" + name)
@@ -43,7 +44,7 @@ def host_ipv4_addresses(facts: dict) -> list[str]:
     return found
 
 
-def pick_private_address(facts: dict, within: str | None = None) -> str | None:
+def pick_private_address(facts: dict[str, Any], within: str | None = None) -> str | None:
     """The host's private address: first RFC 1918 address (default route first).
 
     With ``within`` (a CIDR), only an address inside that network is taken,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+from typing import Any, Dict, Iterable, Mapping
 
 PROC_SYS = "/proc/sys"
 
@@ -41,27 +42,28 @@ _INTS = re.compile(r"^-?\d+(?:\s+-?\d+)*$")
 _INT_MIN = -(2**63)
 _INT_MAX = 2**64 - 1
 
+#: One key of the per-key report (plan(), apply_runtime()).
+Entry = Dict[str, Any]
+
 
 class SysctlError(Exception):
     """Bad input or a failed kernel operation; the message is for the user."""
 
 
-def normalise(value):
+def normalise(value: object) -> str:
     """Collapse whitespace the way the comparison needs it (the kernel prints tabs)."""
-    if value is None:
-        return None
     return " ".join(str(value).split())
 
 
-def key_path(proc_root, key):
+def key_path(proc_root: str, key: str) -> str:
     """Return the file under ``proc_root`` for ``key`` (``a.b.c`` or ``a/b/c``)."""
     parts = key.split("/") if "/" in key else key.split(".")
     if not key or any(part in ("", ".", "..") for part in parts):
-        raise SysctlError("%s: malformed key name" % key)
+        raise SysctlError(f"{key}: malformed key name")
     return os.path.join(proc_root, *parts)
 
 
-def value_text(key, value):
+def value_text(key: str, value: Any) -> str:
     """Turn a module argument value into the text written to the kernel."""
     if isinstance(value, bool):
         return "1" if value else "0"
@@ -72,17 +74,16 @@ def value_text(key, value):
     if isinstance(value, str):
         text = normalise(value)
         if "\n" in value or "#" in text or ";" in text[:1]:
-            raise SysctlError("%s = %r: a value must be one line without comments" % (key, value))
+            raise SysctlError(f"{key} = {value!r}: a value must be one line without comments")
         if text == "" and key != RESERVED_PORTS:
-            raise SysctlError("%s = %r: the value is empty" % (key, value))
+            raise SysctlError(f"{key} = {value!r}: the value is empty")
         return text
     raise SysctlError(
-        "%s = %r: expected a string, an integer or a list of integers, got %s"
-        % (key, value, type(value).__name__)
+        f"{key} = {value!r}: expected a string, an integer or a list of integers, got {type(value).__name__}"
     )
 
 
-def read_runtime(proc_root, key):
+def read_runtime(proc_root: str, key: str) -> str | None:
     """Current kernel value of ``key`` (normalised), or None when it cannot be read."""
     try:
         with open(key_path(proc_root, key)) as handle:
@@ -91,12 +92,12 @@ def read_runtime(proc_root, key):
         return None
 
 
-def writable(proc_root, key):
+def writable(proc_root: str, key: str) -> bool:
     """Predict (for check mode) whether writing ``key`` would be refused as read-only."""
     return os.access(key_path(proc_root, key), os.W_OK)
 
 
-def canonical_reserved_ports(text):
+def canonical_reserved_ports(text: str) -> str:
     """Kernel form of an ip_local_reserved_ports list: sorted, merged ``a-b`` ranges."""
     ranges = []
     for item in [part.strip() for part in text.replace(" ", ",").split(",")]:
@@ -104,53 +105,52 @@ def canonical_reserved_ports(text):
             continue
         match = re.match(r"^(\d+)(?:-(\d+))?$", item)
         if not match:
-            raise ValueError("'%s' is not a port or a port range (use 30000-32767,8080)" % item)
+            raise ValueError(f"'{item}' is not a port or a port range (use 30000-32767,8080)")
         low = int(match.group(1))
         high = int(match.group(2)) if match.group(2) is not None else low
         if high > 65535:
-            raise ValueError("port %d is above 65535" % high)
+            raise ValueError(f"port {high} is above 65535")
         if low > high:
-            raise ValueError("range '%s' is inverted" % item)
+            raise ValueError(f"range '{item}' is inverted")
         ranges.append((low, high))
-    merged = []
+    merged: list[tuple[int, int]] = []
     for low, high in sorted(ranges):
         if merged and low <= merged[-1][1] + 1:
             merged[-1] = (merged[-1][0], max(high, merged[-1][1]))
         else:
             merged.append((low, high))
-    return ",".join(str(lo) if lo == hi else "%d-%d" % (lo, hi) for lo, hi in merged)
+    return ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in merged)
 
 
-def _ints(key, text, count=None):
+def _ints(key: str, text: str, count: int | None = None) -> list[int]:
     if not _INTS.match(text):
-        raise ValueError("not numeric: this key takes %s" % (
-            "%d integers" % count if count and count > 1 else "an integer"))
+        takes = f"{count} integers" if count and count > 1 else "an integer"
+        raise ValueError(f"not numeric: this key takes {takes}")
     numbers = [int(part) for part in text.split()]
     if count is not None and len(numbers) != count:
-        raise ValueError("this key takes %d integer(s), got %d" % (count, len(numbers)))
+        raise ValueError(f"this key takes {count} integer(s), got {len(numbers)}")
     for number in numbers:
         if number < _INT_MIN or number > _INT_MAX:
-            raise ValueError("%d is out of the kernel's integer range" % number)
+            raise ValueError(f"{number} is out of the kernel's integer range")
     return numbers
 
 
-def _check_port_range(text, unprivileged_start):
+def _check_port_range(text: str, unprivileged_start: int | None) -> str:
     low, high = _ints(PORT_RANGE, text, 2)
     if not (1 <= low <= 65535 and 1 <= high <= 65535):
         raise ValueError("ports must be between 1 and 65535")
     if low > high:
-        raise ValueError("the range is inverted (low end %d above high end %d)" % (low, high))
+        raise ValueError(f"the range is inverted (low end {low} above high end {high})")
     if unprivileged_start is not None and low < unprivileged_start:
         raise ValueError(
-            "the low end %d is below %s = %d; the kernel refuses it (EINVAL): "
-            "start the range at %d or above, or lower %s in the same profile"
-            % (low, UNPRIVILEGED_PORT_START, unprivileged_start, unprivileged_start,
-               UNPRIVILEGED_PORT_START)
+            f"the low end {low} is below {UNPRIVILEGED_PORT_START} = {unprivileged_start}; the kernel "
+            f"refuses it (EINVAL): start the range at {unprivileged_start} or above, or lower "
+            f"{UNPRIVILEGED_PORT_START} in the same profile"
         )
-    return "%d %d" % (low, high)
+    return f"{low} {high}"
 
 
-def canonical_value(key, text, current, desired):
+def canonical_value(key: str, text: str, current: str | None, desired: Mapping[str, str | None]) -> str:
     """Validate ``text`` for ``key`` and return its canonical form.
 
     ``current`` is the key's runtime value (its shape tells a numeric key from a
@@ -171,7 +171,7 @@ def canonical_value(key, text, current, desired):
     return text
 
 
-def _unprivileged_start(text):
+def _unprivileged_start(text: str | None) -> int | None:
     if text is None:
         return None
     try:
@@ -180,7 +180,7 @@ def _unprivileged_start(text):
         return None
 
 
-def validate(proc_root, settings):
+def validate(proc_root: str, settings: dict[str, Any]) -> dict[str, str]:
     """Check every key and value before anything is touched.
 
     Returns ``{key: canonical value text}``; raises SysctlError naming every bad
@@ -199,12 +199,12 @@ def validate(proc_root, settings):
             errors.append(str(err))
             continue
         if not os.path.exists(path):
-            errors.append("%s = %r: unknown key, %s does not exist on this host" % (key, value, path))
+            errors.append(f"{key} = {value!r}: unknown key, {path} does not exist on this host")
             texts.pop(key)
         elif os.path.isdir(path):
-            errors.append("%s = %r: %s is a directory, not a key" % (key, value, path))
+            errors.append(f"{key} = {value!r}: {path} is a directory, not a key")
             texts.pop(key)
-    context = dict(texts)
+    context: dict[str, str | None] = dict(texts)
     if PORT_RANGE in texts and UNPRIVILEGED_PORT_START not in context:
         context[UNPRIVILEGED_PORT_START] = read_runtime(proc_root, UNPRIVILEGED_PORT_START)
     result = {}
@@ -212,27 +212,27 @@ def validate(proc_root, settings):
         try:
             result[key] = canonical_value(key, text, read_runtime(proc_root, key), context)
         except ValueError as err:
-            errors.append("%s = %r: %s" % (key, settings.get(key, text), err))
+            errors.append(f"{key} = {settings.get(key, text)!r}: {err}")
     if errors:
         raise SysctlError("invalid sysctl profile, nothing changed: " + "; ".join(errors))
     return result
 
 
-def ordered(keys):
+def ordered(keys: Iterable[str]) -> list[str]:
     """File and apply order: dependencies first (FIRST), then sorted."""
     first = [key for key in FIRST if key in keys]
     return first + sorted(key for key in keys if key not in FIRST)
 
 
-def render(values):
+def render(values: dict[str, str]) -> str:
     """The file text for ``values`` (``{key: text}``)."""
     lines = [HEADER]
     for key in ordered(values):
-        lines.append("%s = %s\n" % (key, values[key]))
+        lines.append(f"{key} = {values[key]}\n")
     return "".join(lines)
 
 
-def parse(text):
+def parse(text: str | None) -> dict[str, str]:
     """Parse sysctl.conf text into ``{key: normalised value}`` (last one wins)."""
     values = {}
     for raw in (text or "").splitlines():
@@ -247,7 +247,8 @@ def parse(text):
     return values
 
 
-def keep_higher(desired, runtime, keys):
+def keep_higher(desired: dict[str, str], runtime: Mapping[str, str | None],
+                keys: Iterable[str]) -> tuple[dict[str, str], dict[str, str]]:
     """Raise desired values for ``keys`` to the runtime value when that is higher.
 
     Returns ``(effective, kept)``: ``kept`` maps each raised key to its
@@ -261,14 +262,15 @@ def keep_higher(desired, runtime, keys):
         if want is None or have is None:
             continue
         if not (_INTS.match(want) and _INTS.match(have)) or len(want.split()) != 1 or len(have.split()) != 1:
-            raise SysctlError("keep_higher: %s is not a single-integer key (%r)" % (key, want))
+            raise SysctlError(f"keep_higher: {key} is not a single-integer key ({want!r})")
         if int(have) > int(want):
             effective[key] = have
             kept[key] = want
     return effective, kept
 
 
-def plan(desired, file_before, runtime, apply, can_write, requested=None):
+def plan(desired: dict[str, str], file_before: Mapping[str, str | None], runtime: Mapping[str, str | None],
+         apply: bool, can_write: dict[str, bool], requested: dict[str, str] | None = None) -> list[Entry]:
     """Per-key report before acting.
 
     ``desired``: ``{key: text}``; ``file_before``: parsed current file;
@@ -315,7 +317,7 @@ def plan(desired, file_before, runtime, apply, can_write, requested=None):
     return report
 
 
-def changes(report, apply=True):
+def changes(report: list[Entry], apply: bool = True) -> list[dict[str, Any]]:
     """What differs, one item per key, for the drift report.
 
     ``[{key, before, after, where}]`` with ``where`` the places that differ
@@ -338,24 +340,24 @@ def changes(report, apply=True):
         elif where == ["runtime"] or _compare(key, in_file) == _compare(key, at_runtime):
             before = at_runtime
         else:
-            before = "%s (file), %s (runtime)" % (in_file, at_runtime)
+            before = f"{in_file} (file), {at_runtime} (runtime)"
         out.append({"key": key, "before": before, "after": value, "where": where})
     return out
 
 
-def _compare(key, value):
+def _compare(key: str, value: Any) -> str | None:
     if value is None:
         return None
-    value = normalise(value)
+    text = normalise(value)
     if key == RESERVED_PORTS:
         try:
-            return canonical_reserved_ports(value)
+            return canonical_reserved_ports(text)
         except ValueError:
-            return value
-    return value
+            return text
+    return text
 
 
-def write_runtime(proc_root, key, value):
+def write_runtime(proc_root: str, key: str, value: Any) -> bool:
     """Write one value to the kernel.  Returns False when the key is read-only here."""
     path = key_path(proc_root, key)
     try:
@@ -363,22 +365,21 @@ def write_runtime(proc_root, key, value):
     except OSError as err:
         if err.errno in READ_ONLY_ERRNOS:
             return False
-        raise SysctlError("write failed for %s (%s): %s" % (key, path, os.strerror(err.errno))) from err
+        raise SysctlError(f"write failed for {key} ({path}): {os.strerror(err.errno or 0)}") from err
     try:
-        os.write(fd, ("%s\n" % value).encode())
+        os.write(fd, (f"{value}\n").encode())
     except OSError as err:
         if err.errno in READ_ONLY_ERRNOS:
             return False
         raise SysctlError(
-            "write failed for %s = %s: %s (the kernel refused the value)"
-            % (key, value, os.strerror(err.errno))
+            f"write failed for {key} = {value}: {os.strerror(err.errno or 0)} (the kernel refused the value)"
         ) from err
     finally:
         os.close(fd)
     return True
 
 
-def apply_runtime(proc_root, report):
+def apply_runtime(proc_root: str, report: list[Entry]) -> list[str]:
     """Write the planned runtime values, read them back and verify.
 
     Updates ``report`` in place (status, runtime_after).  On a refused value
@@ -386,7 +387,7 @@ def apply_runtime(proc_root, report):
     SysctlError is raised, so a failed call leaves the runtime as it was.
     Returns the list of keys found read-only.
     """
-    done = []
+    done: list[Entry] = []
     read_only = []
     for entry in report:
         if not entry["apply"]:
@@ -407,13 +408,12 @@ def apply_runtime(proc_root, report):
         if _compare(key, after) != _compare(key, entry["value"]):
             _rollback(proc_root, done)
             raise SysctlError(
-                "verify failed for %s: wrote %s, the kernel reads back %s"
-                % (key, entry["value"], after)
+                "verify failed for {}: wrote {}, the kernel reads back {}".format(key, entry["value"], after)
             )
     return read_only
 
 
-def _rollback(proc_root, entries):
+def _rollback(proc_root: str, entries: list[Entry]) -> None:
     for entry in reversed(entries):
         if entry["runtime_before"] is not None:
             try:

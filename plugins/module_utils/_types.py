@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-def type_name(value) -> str:
+def type_name(value: object) -> str:
     """The plain type name of a value, for error messages.
 
     ansible-core 2.19 hands filters tagged subclasses (``_AnsibleTaggedStr``,

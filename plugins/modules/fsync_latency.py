@@ -116,14 +116,11 @@ max_p99_ms:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.edgeops.gitops.plugins.module_utils._fsync import (
-    FsyncError,
-    measure,
-    parse_size,
-)
+from ansible_collections.edgeops.gitops.plugins.module_utils._fsync import FsyncError, measure
+from ansible_collections.edgeops.gitops.plugins.module_utils._size import parse_size
 
 
-def main():
+def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "path": {"type": "path", "required": True},
@@ -140,8 +137,8 @@ def main():
         module.fail_json(msg=f"fsync_latency failed for {params['path']}: max_p99_ms must be greater "
                              f"than 0, got {threshold}")
     try:
-        size = parse_size(params["size"])
-        block_size = parse_size(params["block_size"])
+        size = parse_size(params["size"], "size", positive=True, error=FsyncError)
+        block_size = parse_size(params["block_size"], "block_size", positive=True, error=FsyncError)
         figures = measure(params["path"], size, block_size, params["preallocate"])
     except FsyncError as exc:
         module.fail_json(msg=f"fsync_latency failed for {params['path']}: {exc}")

@@ -80,6 +80,7 @@ cmd:
 import os
 import re
 import tempfile
+from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -90,7 +91,7 @@ _REJECTED = ("wasn't recognized", "adjusted to")
 _STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}\s+\d{1,2}:\d{2}:\d{2}\s+\d+\s+")
 
 
-def flatten(path, dest, candidate, depth=0):
+def flatten(path: str, dest: str, candidate: str, depth: int = 0) -> tuple[str, bool]:
     """Return (text, used) of option file ``path`` with includes inlined.
 
     The file at ``dest`` is replaced by ``candidate``; ``used`` tells whether it was reached.
@@ -134,9 +135,10 @@ def flatten(path, dest, candidate, depth=0):
     return "\n".join(out) + "\n", used
 
 
-def classify(stderr):
+def classify(stderr: str) -> tuple[list[str], list[str]]:
     """Server messages -> (errors, warnings), timestamps stripped."""
-    errors, warnings = [], []
+    errors: list[str] = []
+    warnings: list[str] = []
     for line in stderr.splitlines():
         text = _STAMP.sub("", line.strip())
         if "[ERROR]" in text or any(mark in text for mark in _REJECTED):
@@ -146,7 +148,7 @@ def classify(stderr):
     return errors, warnings
 
 
-def main():
+def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "content": {"type": "str", "required": True},
@@ -190,7 +192,8 @@ def main():
     os.unlink(flat)
     errors, warnings = classify(err)
     valid = rc == 0 and not errors
-    result = {"changed": False, "valid": valid, "errors": errors, "warnings_seen": warnings, "cmd": cmd}
+    result: dict[str, Any] = {"changed": False, "valid": valid, "errors": errors, "warnings_seen": warnings,
+                              "cmd": cmd}
     if not valid:
         detail = "; ".join(errors) or err.strip() or f"exit code {rc}"
         module.fail_json(msg=f"validation failed for {params['dest']}: the server rejects the candidate"

@@ -119,6 +119,7 @@ version:
 import re
 import time
 import traceback
+from typing import Any, Collection
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.edgeops.gitops.plugins.module_utils._mysql_tuning import (
@@ -127,22 +128,20 @@ from ansible_collections.edgeops.gitops.plugins.module_utils._mysql_tuning impor
     runtime_differences,
 )
 
+PYMYSQL_ERROR: str | None = None
 try:
     import pymysql
 except ImportError:  # pragma: no cover - reported by the module
-    pymysql = None
     PYMYSQL_ERROR = traceback.format_exc()
-else:
-    PYMYSQL_ERROR = None
 
 _NAME = re.compile(r"^[a-z0-9_]+$")
 
 
-def read_runtime(cursor, names):
+def read_runtime(cursor: Any, names: Collection[str]) -> tuple[dict[str, str], set[str]]:
     """{name: value} from SHOW GLOBAL VARIABLES, and the read-only names (MariaDB)."""
     cursor.execute("SHOW GLOBAL VARIABLES")
     runtime = {str(k).lower(): ("" if v is None else str(v)) for k, v in cursor.fetchall()}
-    readonly = set()
+    readonly: set[str] = set()
     if "mariadb" in runtime.get("version", "").lower() and names:
         marks = ", ".join(["%s"] * len(names))
         cursor.execute(
@@ -152,13 +151,13 @@ def read_runtime(cursor, names):
     return runtime, readonly
 
 
-def sql_value(value):
+def sql_value(value: Any) -> int | str:
     """Desired value as a SET GLOBAL argument: integers as numbers, the rest as strings."""
     text = normalise_value(value)
     return int(text) if text.isdigit() else text
 
 
-def main():
+def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "settings": {"type": "dict", "required": True},
@@ -170,7 +169,7 @@ def main():
         },
         supports_check_mode=True,
     )
-    if pymysql is None:
+    if PYMYSQL_ERROR is not None:
         module.fail_json(msg=missing_required_lib("PyMySQL"), exception=PYMYSQL_ERROR)
     p = module.params
     settings = {normalise_name(k): v for k, v in p["settings"].items()}
@@ -197,10 +196,14 @@ def main():
         if unknown:
             module.fail_json(msg=f"comparing settings failed for {runtime.get('version')}: the server has no"
                                  f" variable {', '.join(unknown)}; remove or rename it in the overrides")
-        result = {"changed": False, "differences": diff, "set_global": [], "restart_required": [],
-                  "version": runtime.get("version", ""),
-                  "changes": [{"key": k, "before": d["before"], "after": str(d["after"]), "where": ["runtime"]}
-                              for k, d in sorted(diff.items())]}
+        result: dict[str, Any] = {
+            "changed": False, "differences": diff, "set_global": [], "restart_required": [],
+            "version": runtime.get("version", ""),
+            "changes": [
+                {"key": k, "before": d["before"], "after": str(d["after"]), "where": ["runtime"]}
+                for k, d in sorted(diff.items())
+            ],
+        }
         if p["verify"]:
             result["runtime"] = {k: runtime.get(k) for k in settings}
             if diff:

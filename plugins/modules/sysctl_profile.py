@@ -22,8 +22,9 @@ description:
     refuses a value, the values already written are put back and the module fails before the file
     is written.
   - Network namespace aware. A global key that is read-only here (for example C(fs.file-max) inside
-    a container, where a write fails with EROFS, EACCES or EPERM) is reported with status C(not_applied_read_only)
-    and a warning. It is never reported as applied and is not a failure. The file is still written.
+    a container, where a write fails with EROFS, EACCES or EPERM) is reported with status
+    C(not_applied_read_only) and a warning. It is never reported as applied and is not a failure.
+    The file is still written.
   - Compares whitespace-normalised values (the kernel prints multi-value keys with tabs).
   - Runtime values of keys removed from the profile are left as they are (the module cannot know
     the default); the per-key report lists them with status C(removed).
@@ -173,13 +174,13 @@ keys:
 """
 
 import os
+from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.edgeops.gitops.plugins.module_utils import _sysctl
 
 
-def read_file(module, path):
+def read_file(module: AnsibleModule, path: str) -> str:
     """Current file text ('' when absent)."""
     try:
         with open(path) as handle:
@@ -187,14 +188,14 @@ def read_file(module, path):
     except FileNotFoundError:
         return ""
     except OSError as err:
-        module.fail_json(msg="read failed for %s: %s" % (path, err.strerror))
+        module.fail_json(msg=f"read failed for {path}: {err.strerror}")
 
 
-def write_file(module, path, text):
+def write_file(module: AnsibleModule, path: str, text: str) -> None:
     """Write ``text`` to ``path`` atomically, mode 0644."""
     directory = os.path.dirname(path) or "."
     if not os.path.isdir(directory):
-        module.fail_json(msg="write failed for %s: directory %s does not exist" % (path, directory))
+        module.fail_json(msg=f"write failed for {path}: directory {directory} does not exist")
     tmp = os.path.join(module.tmpdir, "sysctl_profile.conf")
     with open(tmp, "w") as handle:
         handle.write(text)
@@ -202,7 +203,7 @@ def write_file(module, path, text):
     module.atomic_move(tmp, path)
 
 
-def run(module):
+def run(module: AnsibleModule) -> dict[str, Any]:
     """Read, compare, then act. Returns the result dict."""
     params = module.params
     proc_root, path = params["proc_root"], params["path"]
@@ -229,9 +230,9 @@ def run(module):
         entry.pop("apply")
         if entry["status"] == _sysctl.STATUS_READ_ONLY:
             module.warn(
-                "%s: not applied at runtime, read-only here (%s): kernel has %s, file says %s"
-                % (entry["key"], "predicted" if module.check_mode else "write refused",
-                   entry["runtime_before"], entry["value"])
+                f"{entry['key']}: not applied at runtime, read-only here "
+                f"({'predicted' if module.check_mode else 'write refused'}): "
+                f"kernel has {entry['runtime_before']}, file says {entry['value']}"
             )
     result = dict(changed=file_changed or runtime_changed, file_changed=file_changed, keys=report,
                   changes=changes)
@@ -240,7 +241,7 @@ def run(module):
     return result
 
 
-def main():
+def main() -> None:
     """Module entry point."""
     module = AnsibleModule(
         argument_spec=dict(

@@ -54,6 +54,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ansible_collections.edgeops.gitops.plugins.plugin_utils._atomic import write_atomic
+
 GENESIS = "0" * 64
 HMAC_ENV = "EDGEOPS_AUDIT_HMAC_KEY"
 STORE_ENV = "EDGEOPS_AUDIT_STORE"
@@ -389,9 +391,8 @@ def _flock(lock_path: Path, wait_message: Any = None, timeout: float | None = No
         os.close(fd)  # releases the lock
 
 
-def _write_durably(path: Path, data: bytes, append: bool) -> None:
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
-    fd = os.open(path, flags, 0o600)
+def _append_durably(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:
         os.write(fd, data)
         os.fsync(fd)
@@ -440,18 +441,11 @@ class LocalStore:
         seq, prev = _last(tail.split(b"\n"), str(self.path))
         key = hmac_key()
         record = _new_record(seq + 1, prev, fields, key)
-        _write_durably(self.path, dumps(record).encode("utf-8"), append=True)
+        _append_durably(self.path, dumps(record).encode("utf-8"))
         head: dict[str, Any] = {"seq": record["seq"], "hash": record["hash"]}
         if key:
             head["hmac"] = _mac(key, canonical(head))
-        tmp = self.head_path.with_name(self.head_path.name + ".tmp")
-        _write_durably(tmp, (json.dumps(head, sort_keys=True) + "\n").encode("utf-8"), append=False)
-        os.replace(tmp, self.head_path)
-        dfd = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+        write_atomic(self.head_path, json.dumps(head, sort_keys=True) + "\n")  # also fsyncs the directory
         return record
 
     def records(self) -> Iterator[dict[str, Any]]:
@@ -598,7 +592,7 @@ class GitStore:
         lines = path.read_bytes().splitlines(keepends=True) if path.exists() else []
         seq, prev = _last(lines, self.location)
         record = _new_record(seq + 1, prev, fields, key)
-        _write_durably(path, dumps(record).encode("utf-8"), append=True)
+        _append_durably(path, dumps(record).encode("utf-8"))
         who = record.get("actor") or {}
         name = f"edgeops audit ({who.get('ci_user') or who.get('user') or 'unknown'})"
         ident = {"GIT_AUTHOR_NAME": name, "GIT_COMMITTER_NAME": name,
@@ -791,15 +785,15 @@ class GitStore:
                         commits[seq] = commit
         previous: str | None = None
         for seq in range(1, len(chain.hashes) + 1):
-            commit = commits.get(seq)
-            if commit is None:
+            adding = commits.get(seq)
+            if adding is None:
                 chain.fail(seq, f"no commit on the branch adds record {seq}")
                 return commits
-            if previous is not None and previous != commit and not self._is_ancestor(previous, commit):
+            if previous is not None and previous != adding and not self._is_ancestor(previous, adding):
                 chain.fail(seq, f"the commit of record {seq} does not descend from the commit of record "
                                 f"{seq - 1}")
                 return commits
-            previous = commit
+            previous = adding
         return commits
 
     def _anchors(self, chain: Chain) -> dict[int, dict[str, Any]]:

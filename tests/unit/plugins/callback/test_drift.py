@@ -40,6 +40,7 @@ def _without_times(report: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in report.items() if k not in ("started_at", "finished_at")}
 
 
+@pytest.mark.cli
 def test_callback_report_equals_cli_report(tmp_path: Path) -> None:
     inv = _inventory(tmp_path)
     env = {
@@ -112,6 +113,7 @@ def _records(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
+@pytest.mark.cli
 def test_callback_appends_the_audit_record_and_edgeops_writes_exactly_one(tmp_path: Path) -> None:
     inv = _inventory(tmp_path)
     log = tmp_path / "audit.jsonl"

@@ -12,28 +12,9 @@ from ansible_collections.edgeops.gitops.plugins.module_utils import _fsync
 from ansible_collections.edgeops.gitops.plugins.module_utils._fsync import (
     FsyncError,
     measure,
-    parse_size,
     percentile,
     summarize,
 )
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [(2300, 2300), ("2300", 2300), ("22m", 22 * 1024**2), ("22M", 22 * 1024**2), ("4k", 4096),
-     ("4KiB", 4096), ("1g", 1024**3), (" 8 GB ", 8 * 1024**3), ("512b", 512), ("64t", 64 * 1024**4)],
-)
-def test_parse_size(value, expected):
-    assert parse_size(value) == expected
-
-
-@pytest.mark.parametrize(("value", "message"), [
-    ("22x", "is not a size"), ("", "is not a size"), (0, "greater than 0"), (-1, "greater than 0"),
-    ("0m", "greater than 0"), (True, "(bool)"), (2.5, "(float)"), (None, "(NoneType)"),
-])
-def test_parse_size_rejects(value, message):
-    with pytest.raises(FsyncError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        parse_size(value)
 
 
 def test_percentile_nearest_rank():

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.edgeops.gitops.plugins.modules import sysctl_profile
 
 TREE = yaml.safe_load(
@@ -40,17 +39,14 @@ def proc(tmp_path):
 
 
 @pytest.fixture
-def run(proc, tmp_path, capsys, monkeypatch):
+def run(proc, tmp_path, capsys, module_args):
     conf = tmp_path / "99-k8s-network.conf"
-    # Run as on a target: once any controller code is imported in this process
-    # (filter tests import ansible.errors), module warnings would go to the
-    # console instead of result["warnings"].
-    monkeypatch.setattr("ansible.module_utils._internal.is_controller", False)
 
     def _run(settings, check=False, diff=False, **args):
         args.update(settings=settings, path=str(conf), proc_root=str(proc),
                     _ansible_check_mode=check, _ansible_diff=diff, _ansible_tmpdir=str(tmp_path))
-        with patch_module_args(args), pytest.raises(SystemExit) as exc:
+        module_args(args)
+        with pytest.raises(SystemExit) as exc:
             sysctl_profile.main()
         result = json.loads(capsys.readouterr().out)
         result["rc"] = exc.value.code
