@@ -12,24 +12,64 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import NamedTuple
 
-#: Oldest and newest Kubernetes minor releases this renderer knows.  1.35 and 1.36 read
-#: kubeadm.k8s.io/v1beta4 (kubernetes/kubernetes tags v1.35.0 and v1.36.0,
-#: cmd/kubeadm/app/apis/kubeadm/v1beta4/types.go; v1beta5 does not exist there).
-OLDEST = (1, 10)
-NEWEST = (1, 36)
-SUPPORTED = "1.10 through 1.36"
 
-#: (first minor, last minor, apiVersion) rendered for each range of releases.
-API_VERSIONS = (
-    (10, 10, "kubeadm.k8s.io/v1alpha1"),
-    (11, 11, "kubeadm.k8s.io/v1alpha2"),
-    (12, 12, "kubeadm.k8s.io/v1alpha3"),
-    (13, 14, "kubeadm.k8s.io/v1beta1"),
-    (15, 21, "kubeadm.k8s.io/v1beta2"),
-    (22, 30, "kubeadm.k8s.io/v1beta3"),
-    (31, NEWEST[1], "kubeadm.k8s.io/v1beta4"),
+class KubeadmApi(NamedTuple):
+    """One kubeadm config apiVersion and the shape of the documents it reads.
+
+    Field names and kinds follow ``cmd/kubeadm/app/apis/kubeadm/<version>/types.go`` at the tag
+    each entry of ``tests/standin/kubeadm-schemas.yaml`` cites.
+    """
+
+    first: int  #: first Kubernetes 1.x minor that reads it natively
+    last: int  #: last minor rendered with it
+    version: str  #: v1alpha1 ... v1beta4
+    # The document shapes; the defaults are the v1beta* shape, each row says how it differs.
+    master_config: bool = False  #: MasterConfiguration/NodeConfiguration (init and cluster in one)
+    endpoint: str = "localAPIEndpoint"  #: the field holding the node's advertiseAddress/bindPort
+    node_registration: bool = True  #: nodeRegistration (with kubeletExtraArgs); 1.10 has none
+    cluster_name: str = "after-version"  #: clusterName's place: "" (no such field), "after-etcd"
+    etcd_local: bool = True  #: etcd.local.dataDir rather than etcd.dataDir
+    component_blocks: bool = True  #: apiServer/controllerManager/scheduler blocks, not *ExtraArgs
+    extra_args_list: bool = False  #: extraArgs as a list of {name, value} ([]Arg), not a map
+    discovery_nested: bool = True  #: discovery.bootstrapToken, not discoveryTokenAPIServers
+    tls_bootstrap_token: bool = False  #: discovery.tlsBootstrapToken has no omitempty (v1beta1)
+    certificate_key: bool = True  #: controlPlane.certificateKey: more control planes can join
+
+    @property
+    def api_version(self) -> str:
+        return "kubeadm.k8s.io/" + self.version
+
+
+#: THE table: each Kubernetes minor reads the apiVersion of the row it falls in.  1.35 and 1.36
+#: read kubeadm.k8s.io/v1beta4 (kubernetes/kubernetes tags v1.35.0 and v1.36.0,
+#: cmd/kubeadm/app/apis/kubeadm/v1beta4/types.go; v1beta5 does not exist there).  Minors newer
+#: than the last row are rendered with the last row (see :func:`newer_than_known`).
+_ALPHA = {"component_blocks": False, "discovery_nested": False, "certificate_key": False}
+APIS = (
+    KubeadmApi(10, 10, "v1alpha1", master_config=True, endpoint="api", node_registration=False,
+               cluster_name="", etcd_local=False, **_ALPHA),
+    KubeadmApi(11, 11, "v1alpha2", master_config=True, endpoint="api", cluster_name="after-etcd", **_ALPHA),
+    KubeadmApi(12, 12, "v1alpha3", endpoint="apiEndpoint", cluster_name="after-etcd", **_ALPHA),
+    KubeadmApi(13, 14, "v1beta1", tls_bootstrap_token=True, certificate_key=False),
+    KubeadmApi(15, 21, "v1beta2"),
+    KubeadmApi(22, 30, "v1beta3"),
+    KubeadmApi(31, 36, "v1beta4", extra_args_list=True),
 )
+
+#: Oldest and newest Kubernetes minor releases this renderer knows (from the table).
+OLDEST = (1, APIS[0].first)
+NEWEST = (1, APIS[-1].last)
+SUPPORTED = f"1.{OLDEST[1]} through 1.{NEWEST[1]}"
+#: Oldest minor whose kubeadm can join additional control planes (uploaded certificate key).
+CONTROL_PLANE_JOIN_MINOR = next(api.first for api in APIS if api.certificate_key)
+
+
+def api_for(minor: int) -> KubeadmApi:
+    """The table row Kubernetes 1.``minor`` is rendered with (the newest row beyond the table)."""
+    return next((api for api in APIS if api.first <= minor <= api.last), APIS[-1])
+
 
 ROLES = ("init", "join", "control-plane-join", "kubelet-flags")
 
@@ -120,18 +160,9 @@ def newer_than_known(version) -> str:
         return ""
     return (
         f"Kubernetes {version} is newer than the releases this collection knows ({SUPPORTED}); "
-        f"rendering {API_VERSIONS[-1][2]}, the newest kubeadm API known. Check the result with "
+        f"rendering {APIS[-1].api_version}, the newest kubeadm API known. Check the result with "
         "'kubeadm config validate --config FILE' and upgrade edgeops.gitops when a new API appears"
     )
-
-
-def api_version_for(version) -> str:
-    """The kubeadm config apiVersion that ``version`` reads natively (newest known beyond the table)."""
-    minor = parse_version(version)[1]
-    for first, last, api in API_VERSIONS:
-        if first <= minor <= last:
-            return api
-    return API_VERSIONS[-1][2]
 
 
 def parse_join_command(command: str) -> dict:
@@ -312,231 +343,103 @@ def _kubelet_args(s: dict) -> dict:
     return {"node-ip": s["kubelet_node_ip"], **s["kubelet_extra_args"]}
 
 
-def _node_registration(s: dict, as_list: bool) -> dict:
+def _node_fields(api: KubeadmApi, s: dict) -> dict:
+    """The node's name, CRI socket and kubelet flags: in nodeRegistration where the API has it."""
     reg: dict = {}
     if s.get("node_name"):
-        reg["name"] = s["node_name"]
+        reg["nodeName" if not api.node_registration else "name"] = s["node_name"]
     if s["cri_socket"]:
         reg["criSocket"] = s["cri_socket"]
-    reg["kubeletExtraArgs"] = _extra(_kubelet_args(s), as_list)
-    return reg
+    if not api.node_registration:  # kubeadm 1.10: top-level fields, kubelet flags go elsewhere
+        return reg
+    reg["kubeletExtraArgs"] = _extra(_kubelet_args(s), api.extra_args_list)
+    return {"nodeRegistration": reg}
 
 
-def _render_v1alpha1(s: dict, kube_version: str, role: str, join: dict) -> list:
-    # kubeadm 1.10's v1alpha1 has no clusterName (kubernetes PR #60852, in 1.11): its clusters are
-    # all named "kubernetes", so any other name is refused rather than silently dropped.
-    if s["cluster_name"] != DEFAULTS["cluster_name"]:
-        raise KubeadmConfigError(
-            f"cluster_name {s['cluster_name']!r} cannot be set for Kubernetes 1.10: kubeadm 1.10 has no "
-            f"clusterName field and always names the cluster {DEFAULTS['cluster_name']!r}; leave "
-            "cluster_name unset for 1.10 or use 1.11 or newer"
-        )
-    api = "kubeadm.k8s.io/v1alpha1"
-    if role == "init":
-        doc: dict = {
-            "apiVersion": api,
-            "kind": "MasterConfiguration",
-            "kubernetesVersion": kube_version,
-            "api": {"advertiseAddress": s["advertise_address"], "bindPort": s["bind_port"]},
-            "networking": {
-                "podSubnet": s["pod_subnet"],
-                "serviceSubnet": s["service_subnet"],
-                "dnsDomain": s["dns_domain"],
-            },
-            "etcd": {"dataDir": s["etcd_data_dir"]},
-        }
-        if s["control_plane_endpoint"]:
-            doc["api"]["controlPlaneEndpoint"] = s["control_plane_endpoint"]
-        if s.get("node_name"):
-            doc["nodeName"] = s["node_name"]
-        if s["cri_socket"]:
-            doc["criSocket"] = s["cri_socket"]
-        if s["cert_sans"]:
-            doc["apiServerCertSANs"] = list(s["cert_sans"])
-        for key, field in (("apiserver_extra_args", "apiServerExtraArgs"),
-                           ("controller_manager_extra_args", "controllerManagerExtraArgs"),
-                           ("scheduler_extra_args", "schedulerExtraArgs")):
-            if s[key]:
-                doc[field] = _extra(s[key], False)
-        if s["image_repository"]:
-            doc["imageRepository"] = s["image_repository"]
-        return [doc]
-    doc = {
-        "apiVersion": api,
-        "kind": "NodeConfiguration",
-        "token": join["token"],
-        "discoveryTokenAPIServers": [join["endpoint"]],
-        "discoveryTokenCACertHashes": join["hashes"],
-    }
-    if s.get("node_name"):
-        doc["nodeName"] = s["node_name"]
-    if s["cri_socket"]:
-        doc["criSocket"] = s["cri_socket"]
-    return [doc]
+def _endpoint(s: dict) -> dict:
+    return {"advertiseAddress": s["advertise_address"], "bindPort": s["bind_port"]}
 
 
-def _render_v1alpha2(s: dict, kube_version: str, role: str, join: dict) -> list:
-    api = "kubeadm.k8s.io/v1alpha2"
-    if role == "init":
-        doc: dict = {
-            "apiVersion": api,
-            "kind": "MasterConfiguration",
-            "kubernetesVersion": kube_version,
-            "nodeRegistration": _node_registration(s, False),
-            "api": {"advertiseAddress": s["advertise_address"], "bindPort": s["bind_port"]},
-            "networking": {
-                "podSubnet": s["pod_subnet"],
-                "serviceSubnet": s["service_subnet"],
-                "dnsDomain": s["dns_domain"],
-            },
-            "etcd": {"local": {"dataDir": s["etcd_data_dir"]}},
-            "clusterName": s["cluster_name"],
-        }
-        if s["control_plane_endpoint"]:
-            doc["api"]["controlPlaneEndpoint"] = s["control_plane_endpoint"]
-        if s["cert_sans"]:
-            doc["apiServerCertSANs"] = list(s["cert_sans"])
-        for key, field in (("apiserver_extra_args", "apiServerExtraArgs"),
-                           ("controller_manager_extra_args", "controllerManagerExtraArgs"),
-                           ("scheduler_extra_args", "schedulerExtraArgs")):
-            if s[key]:
-                doc[field] = _extra(s[key], False)
-        if s["image_repository"]:
-            doc["imageRepository"] = s["image_repository"]
-        return [doc]
-    doc = {
-        "apiVersion": api,
-        "kind": "NodeConfiguration",
-        "nodeRegistration": _node_registration(s, False),
-        "token": join["token"],
-        "discoveryTokenAPIServers": [join["endpoint"]],
-        "discoveryTokenCACertHashes": join["hashes"],
-    }
-    return [doc]
-
-
-def _cluster_v1alpha3(s: dict, kube_version: str) -> dict:
+def _cluster_document(api: KubeadmApi, s: dict, kube_version: str) -> dict:
+    """MasterConfiguration (1.10, 1.11) or ClusterConfiguration: what the whole cluster shares."""
     doc: dict = {
-        "apiVersion": "kubeadm.k8s.io/v1alpha3",
-        "kind": "ClusterConfiguration",
+        "apiVersion": api.api_version,
+        "kind": "MasterConfiguration" if api.master_config else "ClusterConfiguration",
         "kubernetesVersion": kube_version,
-        "networking": {
-            "podSubnet": s["pod_subnet"],
-            "serviceSubnet": s["service_subnet"],
-            "dnsDomain": s["dns_domain"],
-        },
-        "etcd": {"local": {"dataDir": s["etcd_data_dir"]}},
-        "clusterName": s["cluster_name"],
     }
-    if s["control_plane_endpoint"]:
+    if api.master_config:
+        if api.node_registration:
+            doc.update(_node_fields(api, s))
+        doc[api.endpoint] = _endpoint(s)
+        if s["control_plane_endpoint"]:
+            doc[api.endpoint]["controlPlaneEndpoint"] = s["control_plane_endpoint"]
+    if api.cluster_name == "after-version":
+        doc["clusterName"] = s["cluster_name"]
+    doc["networking"] = {
+        "podSubnet": s["pod_subnet"],
+        "serviceSubnet": s["service_subnet"],
+        "dnsDomain": s["dns_domain"],
+    }
+    data_dir = {"dataDir": s["etcd_data_dir"]}
+    doc["etcd"] = {"local": data_dir} if api.etcd_local else data_dir
+    if not api.node_registration:
+        doc.update(_node_fields(api, s))
+    if api.cluster_name == "after-etcd":
+        doc["clusterName"] = s["cluster_name"]
+    if s["control_plane_endpoint"] and not api.master_config:
         doc["controlPlaneEndpoint"] = s["control_plane_endpoint"]
-    if s["cert_sans"]:
-        doc["apiServerCertSANs"] = list(s["cert_sans"])
-    for key, field in (("apiserver_extra_args", "apiServerExtraArgs"),
-                       ("controller_manager_extra_args", "controllerManagerExtraArgs"),
-                       ("scheduler_extra_args", "schedulerExtraArgs")):
-        if s[key]:
-            doc[field] = _extra(s[key], False)
+    components = (("apiServer", "apiserver_extra_args"),
+                  ("controllerManager", "controller_manager_extra_args"),
+                  ("scheduler", "scheduler_extra_args"))
+    if api.component_blocks:
+        for field, key in components:
+            block: dict = {}
+            if field == "apiServer" and s["cert_sans"]:
+                block["certSANs"] = list(s["cert_sans"])
+            if s[key]:
+                block["extraArgs"] = _extra(s[key], api.extra_args_list)
+            if block:
+                doc[field] = block
+    else:
+        if s["cert_sans"]:
+            doc["apiServerCertSANs"] = list(s["cert_sans"])
+        for field, key in components:
+            if s[key]:
+                doc[field + "ExtraArgs"] = _extra(s[key], False)
     if s["image_repository"]:
         doc["imageRepository"] = s["image_repository"]
     return doc
 
 
-def _render_v1alpha3(s: dict, kube_version: str, role: str, join: dict) -> list:
-    api = "kubeadm.k8s.io/v1alpha3"
-    endpoint = {"advertiseAddress": s["advertise_address"], "bindPort": s["bind_port"]}
-    if role == "init":
-        init = {
-            "apiVersion": api,
-            "kind": "InitConfiguration",
-            "nodeRegistration": _node_registration(s, False),
-            "apiEndpoint": endpoint,
-        }
-        return [init, _cluster_v1alpha3(s, kube_version)]
-    doc: dict = {
-        "apiVersion": api,
-        "kind": "JoinConfiguration",
-        "nodeRegistration": _node_registration(s, False),
-        "token": join["token"],
-        "discoveryTokenAPIServers": [join["endpoint"]],
-        "discoveryTokenCACertHashes": join["hashes"],
-    }
-    if role == "control-plane-join":
-        doc["controlPlane"] = True
-        doc["apiEndpoint"] = endpoint
-    return [doc]
+def _init_documents(api: KubeadmApi, s: dict, kube_version: str) -> list:
+    cluster = _cluster_document(api, s, kube_version)
+    if api.master_config:
+        return [cluster]
+    init = {"apiVersion": api.api_version, "kind": "InitConfiguration", **_node_fields(api, s),
+            api.endpoint: _endpoint(s)}
+    return [init, cluster]
 
 
-def _render_beta(s: dict, kube_version: str, role: str, join: dict, minor: int) -> list:
-    """v1beta1 (1.13-1.14), v1beta2 (1.15-1.21), v1beta3 (1.22-1.30), v1beta4 (1.31-)."""
-    if minor >= 31:
-        beta = "v1beta4"
-    elif minor >= 22:
-        beta = "v1beta3"
-    elif minor >= 15:
-        beta = "v1beta2"
+def _join_document(api: KubeadmApi, s: dict, join: dict, control_plane: bool) -> dict:
+    doc: dict = {"apiVersion": api.api_version,
+                 "kind": "NodeConfiguration" if api.master_config else "JoinConfiguration"}
+    if api.node_registration:
+        doc.update(_node_fields(api, s))
+    if api.discovery_nested:
+        doc["discovery"] = {"bootstrapToken": {"apiServerEndpoint": join["endpoint"], "token": join["token"],
+                                               "caCertHashes": join["hashes"]}}
+        if api.tls_bootstrap_token:
+            # v1beta1 Discovery.TLSBootstrapToken and unsafeSkipCAVerification carry no omitempty;
+            # kubeadm defaults the former from the discovery token.
+            doc["discovery"]["tlsBootstrapToken"] = join["token"]
     else:
-        beta = "v1beta1"
-    api = "kubeadm.k8s.io/" + beta
-    as_list = beta == "v1beta4"
-    endpoint = {"advertiseAddress": s["advertise_address"], "bindPort": s["bind_port"]}
-    if role == "init":
-        init = {
-            "apiVersion": api,
-            "kind": "InitConfiguration",
-            "nodeRegistration": _node_registration(s, as_list),
-            "localAPIEndpoint": endpoint,
-        }
-        cluster: dict = {
-            "apiVersion": api,
-            "kind": "ClusterConfiguration",
-            "kubernetesVersion": kube_version,
-            "clusterName": s["cluster_name"],
-            "networking": {
-                "podSubnet": s["pod_subnet"],
-                "serviceSubnet": s["service_subnet"],
-                "dnsDomain": s["dns_domain"],
-            },
-            "etcd": {"local": {"dataDir": s["etcd_data_dir"]}},
-        }
-        if s["control_plane_endpoint"]:
-            cluster["controlPlaneEndpoint"] = s["control_plane_endpoint"]
-        apiserver: dict = {}
-        if s["cert_sans"]:
-            apiserver["certSANs"] = list(s["cert_sans"])
-        if s["apiserver_extra_args"]:
-            apiserver["extraArgs"] = _extra(s["apiserver_extra_args"], as_list)
-        if apiserver:
-            cluster["apiServer"] = apiserver
-        if s["controller_manager_extra_args"]:
-            cluster["controllerManager"] = {"extraArgs": _extra(s["controller_manager_extra_args"], as_list)}
-        if s["scheduler_extra_args"]:
-            cluster["scheduler"] = {"extraArgs": _extra(s["scheduler_extra_args"], as_list)}
-        if s["image_repository"]:
-            cluster["imageRepository"] = s["image_repository"]
-        return [init, cluster]
-    doc: dict = {
-        "apiVersion": api,
-        "kind": "JoinConfiguration",
-        "nodeRegistration": _node_registration(s, as_list),
-        "discovery": {
-            "bootstrapToken": {
-                "apiServerEndpoint": join["endpoint"],
-                "token": join["token"],
-                "caCertHashes": join["hashes"],
-            },
-        },
-    }
-    if beta == "v1beta1":
-        # v1beta1 Discovery.TLSBootstrapToken and unsafeSkipCAVerification carry no omitempty;
-        # kubeadm defaults the former from the discovery token.
-        doc["discovery"]["tlsBootstrapToken"] = join["token"]
-    if role == "control-plane-join":
-        cp: dict = {"localAPIEndpoint": endpoint}
-        if beta != "v1beta1":
-            cp["certificateKey"] = join["certificate_key"]
-        doc["controlPlane"] = cp
-    return [doc]
+        doc.update(token=join["token"], discoveryTokenAPIServers=[join["endpoint"]],
+                   discoveryTokenCACertHashes=join["hashes"])
+    if not api.node_registration:
+        doc.update(_node_fields(api, s))
+    if control_plane:
+        doc["controlPlane"] = {api.endpoint: _endpoint(s), "certificateKey": join["certificate_key"]}
+    return doc
 
 
 def render(spec, version, role: str = "init"):
@@ -550,23 +453,31 @@ def render(spec, version, role: str = "init"):
         raise KubeadmConfigError(f"role {role!r} is not one of {', '.join(ROLES)}")
     minor, patch = parse_version(version)[1:]
     suffix = split_version(version)[1]
+    api = api_for(minor)
     s = normalize(spec)
     if role == "kubelet-flags":
-        return _kubelet_args(s) if minor == 10 else {}
+        return {} if api.node_registration else _kubelet_args(s)
     join: dict = {}
+    control_plane = role == "control-plane-join"
     if role != "init":
-        if role == "control-plane-join" and minor < 15:
+        if control_plane and not api.certificate_key:
             raise KubeadmConfigError(
-                f"joining additional control planes needs kubeadm 1.15 or newer (uploaded "
-                f"certificate key); {version!r} is older: copy the certificates by hand or upgrade"
+                "joining additional control planes needs kubeadm "
+                f"1.{CONTROL_PLANE_JOIN_MINOR} or newer (uploaded certificate key); {version!r} is "
+                "older: copy the certificates by hand or upgrade"
             )
-        join = _join_fields(s, role == "control-plane-join")
+        join = _join_fields(s, control_plane)
+    # kubeadm 1.10's v1alpha1 has no clusterName (kubernetes PR #60852, in 1.11): its clusters are
+    # all named "kubernetes", so any other name is refused rather than silently dropped.
+    if not api.cluster_name and s["cluster_name"] != DEFAULTS["cluster_name"]:
+        raise KubeadmConfigError(
+            f"cluster_name {s['cluster_name']!r} cannot be set for Kubernetes 1.{minor}: kubeadm "
+            f"1.{minor} has no clusterName field and always names the cluster "
+            f"{DEFAULTS['cluster_name']!r}; leave cluster_name unset for 1.{minor} or use "
+            f"1.{minor + 1} or newer"
+        )
     # A pre-release or build suffix (1.31.0-rc.1) is part of the release kubeadm must pull.
     kube_version = f"v1.{minor}.{patch}{suffix}"
-    if minor == 10:
-        return _render_v1alpha1(s, kube_version, role, join)
-    if minor == 11:
-        return _render_v1alpha2(s, kube_version, role, join)
-    if minor == 12:
-        return _render_v1alpha3(s, kube_version, role, join)
-    return _render_beta(s, kube_version, role, join, minor)
+    if role == "init":
+        return _init_documents(api, s, kube_version)
+    return [_join_document(api, s, join, control_plane)]

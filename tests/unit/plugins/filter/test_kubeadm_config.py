@@ -19,9 +19,10 @@ import yaml
 from ansible.errors import AnsibleFilterError
 from ansible_collections.edgeops.gitops.plugins.filter.kubeadm_config import kubeadm_config
 from ansible_collections.edgeops.gitops.plugins.module_utils._kubeadm import (
-    API_VERSIONS,
     NEWEST,
+    APIS,
     OLDEST,
+    api_for,
     parse_join_command,
 )
 
@@ -60,7 +61,7 @@ def test_every_release_renders_schema_valid_documents(minor, role):
     docs = kubeadm_config(spec_for(f"1.{minor}"), f"1.{minor}.0", role)
     assert docs, "nothing rendered"
     assert schema.validate_documents(docs, SCHEMAS) == []
-    expected = next(api for first, last, api in API_VERSIONS if first <= minor <= last)
+    expected = api_for(minor).api_version
     for doc in docs:
         assert doc["apiVersion"] == expected
         assert schema.readable_by(doc["apiVersion"], minor, SCHEMAS)
@@ -80,6 +81,15 @@ def test_spec_values_reach_the_documents(minor):
     else:
         assert kubeadm_config(spec_for("1.10"), "1.10", "kubelet-flags") == {
             "node-ip": "10.213.7.10", "max-pods": "110"}
+
+
+def test_one_apiversion_table_covers_every_minor_once():
+    """The minor -> apiVersion table has no gap and no overlap; every row has a cited schema."""
+    assert [api.first for api in APIS[1:]] == [api.last + 1 for api in APIS[:-1]]
+    assert (APIS[0].first, APIS[-1].last) == (OLDEST[1], NEWEST[1])
+    for api in APIS:
+        assert api.api_version in SCHEMAS
+    assert api_for(NEWEST[1] + 5) is APIS[-1]
 
 
 def test_extra_args_turn_into_name_value_lists_in_v1beta4():
