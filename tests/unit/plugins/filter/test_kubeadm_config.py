@@ -4,7 +4,8 @@ Every document rendered for every supported minor release is checked against
 the field schema of its apiVersion (tests/standin/kubeadm-schemas.yaml, written
 from upstream kubeadm's types.go and shared with the kubeadm stand-in);
 golden files pin 1.10 and the current release; bad input is refused.
-Regenerate the goldens after a deliberate change with EDGEOPS_UPDATE_GOLDEN=1.
+The golden test only compares: after a deliberate change, regenerate the goldens
+with ``python scripts/update_goldens.py`` (never run by CI) and review the diff.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ import yaml
 from ansible.errors import AnsibleFilterError
 from ansible_collections.edgeops.gitops.plugins.filter.kubeadm_config import kubeadm_config
 from ansible_collections.edgeops.gitops.plugins.module_utils._kubeadm import (
-    NEWEST,
     APIS,
+    NEWEST,
     OLDEST,
     api_for,
     parse_join_command,
@@ -28,12 +29,17 @@ from ansible_collections.edgeops.gitops.plugins.module_utils._kubeadm import (
 
 HERE = Path(__file__).parent / "kubeadm"
 STANDIN = Path(__file__).resolve().parents[3] / "standin"
+_goldens_spec = importlib.util.spec_from_file_location(
+    "update_goldens", Path(__file__).resolve().parents[4] / "scripts" / "update_goldens.py")
+assert _goldens_spec and _goldens_spec.loader
+goldens = importlib.util.module_from_spec(_goldens_spec)
+_goldens_spec.loader.exec_module(goldens)
 _spec = importlib.util.spec_from_file_location("kubeadm_schema", STANDIN / "kubeadm_schema.py")
 assert _spec and _spec.loader
 schema = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(schema)
 SCHEMAS = schema.load_schemas(str(STANDIN / "kubeadm-schemas.yaml"))
-DATA = yaml.safe_load((HERE / "spec.yml").read_text(encoding="utf-8"))
+DATA = goldens.load()
 SPEC = DATA["spec"]
 TOKEN = "abcdef.0123456789abcdef"
 MINORS = list(range(OLDEST[1], NEWEST[1] + 1))
@@ -45,9 +51,7 @@ def spec(**changes):
     return out
 
 
-def spec_for(version) -> dict:
-    """SPEC as that release can take it: kubeadm 1.10 has no clusterName, so none is asked for."""
-    return spec(cluster_name=None) if str(version).startswith("1.10") else SPEC
+spec_for = goldens.spec_for
 
 
 # Control-plane join needs the uploaded certificate key: kubeadm 1.15 and later.
@@ -103,14 +107,27 @@ def test_extra_args_turn_into_name_value_lists_in_v1beta4():
 
 
 @pytest.mark.parametrize(("version", "role"), DATA["goldens"])
-def test_golden_files(version, role):
-    path = HERE / f"golden-{version}-{role}.yaml"
-    rendered = kubeadm_config(spec_for(version), version, role)
-    text = (yaml.safe_dump_all(rendered, sort_keys=False) if isinstance(rendered, list)
-            else yaml.safe_dump(rendered, sort_keys=False))
-    if os.environ.get("EDGEOPS_UPDATE_GOLDEN"):
-        path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8")
+def test_golden_files(version, role, monkeypatch):
+    """Compares only: no environment variable turns this test into a writer."""
+    monkeypatch.setenv("EDGEOPS_UPDATE_GOLDEN", "1")  # the old switch must not rewrite anything
+    path = goldens.golden_path(version, role)
+    before = path.read_bytes()
+    assert goldens.golden_text(version, role) == before.decode("utf-8")
+    assert path.read_bytes() == before
+
+
+def test_update_goldens_check_finds_a_changed_golden(tmp_path, monkeypatch):
+    """scripts/update_goldens.py --check names a golden that differs and writes nothing."""
+    for path in HERE.iterdir():
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    stale = tmp_path / "golden-1.34.1-join.yaml"
+    stale.write_text("stale\n", encoding="utf-8")
+    monkeypatch.setattr(goldens, "GOLDENS", tmp_path)
+    assert goldens.main(["--check"]) == 1
+    assert stale.read_text(encoding="utf-8") == "stale\n"
+    assert goldens.main([]) == 0
+    assert stale.read_text(encoding="utf-8") == (HERE / "golden-1.34.1-join.yaml").read_text(encoding="utf-8")
+    assert goldens.main(["--check"]) == 0
 
 
 def test_join_command_is_parsed():
