@@ -233,7 +233,10 @@ def _args(name: str, value) -> dict:
 
 
 def normalize(spec) -> dict:
-    """Validate the version-neutral spec and fill defaults; raise KubeadmConfigError."""
+    """Validate the version-neutral spec and fill defaults; raise KubeadmConfigError.
+
+    Every wrong key is reported at once (one ``; ``-separated message), and only those.
+    """
     if not isinstance(spec, dict):
         raise KubeadmConfigError(f"spec must be a dict, got {type(spec).__name__}: {spec!r}")
     unknown = sorted(set(spec) - KNOWN_KEYS)
@@ -247,52 +250,66 @@ def normalize(spec) -> dict:
             "advertise_address is required (the host's private address: "
             "ansible_facts | edgeops.gitops.private_address)"
         )
-    s["advertise_address"] = _ip("advertise_address", s["advertise_address"])
-    s["kubelet_node_ip"] = _ip("kubelet_node_ip", s.get("kubelet_node_ip") or s["advertise_address"])
+    errors: list[str] = []
+
+    def check(function, *args):
+        try:
+            return function(*args)
+        except KubeadmConfigError as exc:
+            errors.append(str(exc))
+            return None
+
+    s["advertise_address"] = check(_ip, "advertise_address", s["advertise_address"])
+    node_ip = s.get("kubelet_node_ip") or s["advertise_address"]
+    s["kubelet_node_ip"] = check(_ip, "kubelet_node_ip", node_ip) if node_ip is not None else None
     port = s["bind_port"]
     if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-        raise KubeadmConfigError(f"bind_port must be an integer 1-65535, got {port!r}")
-    pod = _cidr("pod_subnet", s["pod_subnet"])
-    svc = _cidr("service_subnet", s["service_subnet"])
-    if pod.version == svc.version and pod.overlaps(svc):
-        raise KubeadmConfigError(
-            f"pod_subnet {pod} overlaps service_subnet {svc}: choose disjoint networks"
-        )
-    for addr_name in ("advertise_address", "kubelet_node_ip"):
-        addr = ipaddress.ip_address(s[addr_name])
+        errors.append(f"bind_port must be an integer 1-65535, got {port!r}")
+    pod = check(_cidr, "pod_subnet", s["pod_subnet"])
+    svc = check(_cidr, "service_subnet", s["service_subnet"])
+    if pod and svc and pod.version == svc.version and pod.overlaps(svc):
+        errors.append(f"pod_subnet {pod} overlaps service_subnet {svc}: choose disjoint networks")
+    addresses = [(n, s[n]) for n in ("advertise_address", "kubelet_node_ip") if s[n] is not None]
+    for addr_name, addr_text in addresses:
+        addr = ipaddress.ip_address(addr_text)
         for net_name, net in (("pod_subnet", pod), ("service_subnet", svc)):
-            if addr.version == net.version and addr in net:
-                raise KubeadmConfigError(
+            if net is not None and addr.version == net.version and addr in net:
+                errors.append(
                     f"{addr_name} {addr} lies inside {net_name} {net}: the node network and the "
                     "cluster networks must not overlap"
                 )
     if s.get("host_addresses") is not None:
         host = s["host_addresses"]
         if not isinstance(host, list):
-            raise KubeadmConfigError(f"host_addresses must be a list, got {type(host).__name__}")
-        for addr_name in ("advertise_address", "kubelet_node_ip"):
-            if s[addr_name] not in host:
-                raise KubeadmConfigError(
-                    f"{addr_name} {s[addr_name]} is not an address of this host "
-                    f"(host addresses: {', '.join(map(str, host)) or 'none'})"
-                )
+            errors.append(f"host_addresses must be a list, got {type(host).__name__}")
+        else:
+            for addr_name, addr_text in addresses:
+                if addr_text not in host:
+                    errors.append(
+                        f"{addr_name} {addr_text} is not an address of this host "
+                        f"(host addresses: {', '.join(map(str, host)) or 'none'})"
+                    )
     if not isinstance(s["dns_domain"], str) or not _DNS1123.match(s["dns_domain"]):
-        raise KubeadmConfigError(f"dns_domain {s['dns_domain']!r} is not a DNS domain")
+        errors.append(f"dns_domain {s['dns_domain']!r} is not a DNS domain: use lowercase letters, digits, "
+                      "'-' and '.', e.g. cluster.local")
     node = s.get("node_name")
     if node is not None and (not isinstance(node, str) or not _DNS1123.match(node) or len(node) > 253):
-        raise KubeadmConfigError(f"node_name {node!r} is not a lowercase RFC 1123 name")
+        errors.append(f"node_name {node!r} is not a lowercase RFC 1123 name: use lowercase letters, "
+                      "digits, '-' and '.'")
     if not isinstance(s["cert_sans"], list) or not all(isinstance(x, str) for x in s["cert_sans"]):
-        raise KubeadmConfigError(f"cert_sans must be a list of strings, got {s['cert_sans']!r}")
+        errors.append(f"cert_sans must be a list of strings, got {s['cert_sans']!r}")
     for key in ("kubelet_extra_args", "apiserver_extra_args", "controller_manager_extra_args",
                 "scheduler_extra_args"):
-        s[key] = _args(key, s[key])
+        s[key] = check(_args, key, s[key]) or {}
     if "node-ip" in s["kubelet_extra_args"]:
-        raise KubeadmConfigError("set kubelet_node_ip, not kubelet_extra_args['node-ip']")
+        errors.append("set kubelet_node_ip, not kubelet_extra_args['node-ip']")
     for key in ("etcd_data_dir", "image_repository", "cluster_name", "control_plane_endpoint", "cri_socket"):
         if not isinstance(s[key], str):
-            raise KubeadmConfigError(f"{key} must be a string, got {type(s[key]).__name__}")
-    if not s["etcd_data_dir"].startswith("/"):
-        raise KubeadmConfigError(f"etcd_data_dir {s['etcd_data_dir']!r} must be an absolute path")
+            errors.append(f"{key} must be a string, got {type(s[key]).__name__}")
+    if isinstance(s["etcd_data_dir"], str) and not s["etcd_data_dir"].startswith("/"):
+        errors.append(f"etcd_data_dir {s['etcd_data_dir']!r} must be an absolute path, e.g. /var/lib/etcd")
+    if errors:
+        raise KubeadmConfigError("; ".join(errors))
     return s
 
 

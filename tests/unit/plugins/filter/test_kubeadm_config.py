@@ -194,6 +194,18 @@ def test_bad_input_is_refused(data, version, role, message):
     assert TOKEN not in str(err.value), "the bootstrap token must never appear in an error"
 
 
+def test_every_wrong_key_is_reported_at_once_and_only_those():
+    with pytest.raises(AnsibleFilterError) as err:
+        kubeadm_config(spec(dns_domain="Cluster_Local", bind_port=70000, etcd_data_dir="data"), "1.34")
+    message = str(err.value)
+    for needle in ("dns_domain 'Cluster_Local' is not a DNS domain",
+                   "bind_port must be an integer 1-65535, got 70000",
+                   "etcd_data_dir 'data' must be an absolute path"):
+        assert needle in message
+    for right in ("pod_subnet", "service_subnet", "advertise_address", "node_name", "cert_sans"):
+        assert right not in message
+
+
 @pytest.mark.parametrize(
     ("doc", "message"),
     [
