@@ -14,6 +14,8 @@ import ipaddress
 import re
 from typing import NamedTuple
 
+from ansible_collections.edgeops.gitops.plugins.module_utils._types import type_name
+
 
 class KubeadmApi(NamedTuple):
     """One kubeadm config apiVersion and the shape of the documents it reads.
@@ -112,7 +114,7 @@ class KubeadmConfigError(ValueError):
 
 def _not_a_version(version, why: str) -> KubeadmConfigError:
     return KubeadmConfigError(
-        f"Kubernetes version {version!r} ({type(version).__name__}) is not a version: {why}"
+        f"Kubernetes version {version!r} ({type_name(version)}) is not a version: {why}"
     )
 
 
@@ -171,7 +173,7 @@ def parse_join_command(command: str) -> dict:
     Never echoes the command (it holds a secret) in an error.
     """
     if not isinstance(command, str):
-        raise KubeadmConfigError(f"join.command must be a string, got {type(command).__name__}")
+        raise KubeadmConfigError(f"join.command must be a string, got {type_name(command)}")
     words = command.split()
     if len(words) < 3 or words[1] != "join" or not words[0].endswith("kubeadm"):
         raise KubeadmConfigError(
@@ -201,7 +203,7 @@ def parse_join_command(command: str) -> dict:
 
 def _cidr(name: str, value) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     if not isinstance(value, str):
-        raise KubeadmConfigError(f"{name} must be a CIDR string, got {type(value).__name__}: {value!r}")
+        raise KubeadmConfigError(f"{name} must be a CIDR string, got {type_name(value)}: {value!r}")
     try:
         return ipaddress.ip_network(value, strict=True)
     except ValueError as exc:
@@ -211,7 +213,7 @@ def _cidr(name: str, value) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
 def _ip(name: str, value) -> str:
     if not isinstance(value, str):
         raise KubeadmConfigError(
-            f"{name} must be an IP address string, got {type(value).__name__}: {value!r}"
+            f"{name} must be an IP address string, got {type_name(value)}: {value!r}"
         )
     try:
         return str(ipaddress.ip_address(value))
@@ -221,13 +223,13 @@ def _ip(name: str, value) -> str:
 
 def _args(name: str, value) -> dict:
     if not isinstance(value, dict):
-        raise KubeadmConfigError(f"{name} must be a dict of flag: value, got {type(value).__name__}")
+        raise KubeadmConfigError(f"{name} must be a dict of flag: value, got {type_name(value)}")
     out = {}
     for key, val in value.items():
         if not isinstance(key, str) or not key or key.startswith("-"):
             raise KubeadmConfigError(f"{name}: flag name {key!r} must be a string without leading dashes")
         if isinstance(val, (dict, list)) or val is None:
-            raise KubeadmConfigError(f"{name}.{key} must be a scalar, got {type(val).__name__}")
+            raise KubeadmConfigError(f"{name}.{key} must be a scalar, got {type_name(val)}")
         out[key] = str(val).lower() if isinstance(val, bool) else str(val)
     return out
 
@@ -238,7 +240,7 @@ def normalize(spec) -> dict:
     Every wrong key is reported at once (one ``; ``-separated message), and only those.
     """
     if not isinstance(spec, dict):
-        raise KubeadmConfigError(f"spec must be a dict, got {type(spec).__name__}: {spec!r}")
+        raise KubeadmConfigError(f"spec must be a dict, got {type_name(spec)}: {spec!r}")
     unknown = sorted(set(spec) - KNOWN_KEYS)
     if unknown:
         raise KubeadmConfigError(
@@ -281,7 +283,7 @@ def normalize(spec) -> dict:
     if s.get("host_addresses") is not None:
         host = s["host_addresses"]
         if not isinstance(host, list):
-            errors.append(f"host_addresses must be a list, got {type(host).__name__}")
+            errors.append(f"host_addresses must be a list, got {type_name(host)}")
         else:
             for addr_name, addr_text in addresses:
                 if addr_text not in host:
@@ -305,7 +307,7 @@ def normalize(spec) -> dict:
         errors.append("set kubelet_node_ip, not kubelet_extra_args['node-ip']")
     for key in ("etcd_data_dir", "image_repository", "cluster_name", "control_plane_endpoint", "cri_socket"):
         if not isinstance(s[key], str):
-            errors.append(f"{key} must be a string, got {type(s[key]).__name__}")
+            errors.append(f"{key} must be a string, got {type_name(s[key])}")
     if isinstance(s["etcd_data_dir"], str) and not s["etcd_data_dir"].startswith("/"):
         errors.append(f"etcd_data_dir {s['etcd_data_dir']!r} must be an absolute path, e.g. /var/lib/etcd")
     if errors:
