@@ -12,24 +12,66 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import NamedTuple
 
-#: Oldest and newest Kubernetes minor releases this renderer knows.  1.35 and 1.36 read
-#: kubeadm.k8s.io/v1beta4 (kubernetes/kubernetes tags v1.35.0 and v1.36.0,
-#: cmd/kubeadm/app/apis/kubeadm/v1beta4/types.go; v1beta5 does not exist there).
-OLDEST = (1, 10)
-NEWEST = (1, 36)
-SUPPORTED = "1.10 through 1.36"
+from ansible_collections.edgeops.gitops.plugins.module_utils._types import type_name
 
-#: (first minor, last minor, apiVersion) rendered for each range of releases.
-API_VERSIONS = (
-    (10, 10, "kubeadm.k8s.io/v1alpha1"),
-    (11, 11, "kubeadm.k8s.io/v1alpha2"),
-    (12, 12, "kubeadm.k8s.io/v1alpha3"),
-    (13, 14, "kubeadm.k8s.io/v1beta1"),
-    (15, 21, "kubeadm.k8s.io/v1beta2"),
-    (22, 30, "kubeadm.k8s.io/v1beta3"),
-    (31, NEWEST[1], "kubeadm.k8s.io/v1beta4"),
+
+class KubeadmApi(NamedTuple):
+    """One kubeadm config apiVersion and the shape of the documents it reads.
+
+    Field names and kinds follow ``cmd/kubeadm/app/apis/kubeadm/<version>/types.go`` at the tag
+    each entry of ``tests/standin/kubeadm-schemas.yaml`` cites.
+    """
+
+    first: int  #: first Kubernetes 1.x minor that reads it natively
+    last: int  #: last minor rendered with it
+    version: str  #: v1alpha1 ... v1beta4
+    # The document shapes; the defaults are the v1beta* shape, each row says how it differs.
+    master_config: bool = False  #: MasterConfiguration/NodeConfiguration (init and cluster in one)
+    endpoint: str = "localAPIEndpoint"  #: the field holding the node's advertiseAddress/bindPort
+    node_registration: bool = True  #: nodeRegistration (with kubeletExtraArgs); 1.10 has none
+    cluster_name: str = "after-version"  #: clusterName's place: "" (no such field), "after-etcd"
+    etcd_local: bool = True  #: etcd.local.dataDir rather than etcd.dataDir
+    component_blocks: bool = True  #: apiServer/controllerManager/scheduler blocks, not *ExtraArgs
+    extra_args_list: bool = False  #: extraArgs as a list of {name, value} ([]Arg), not a map
+    discovery_nested: bool = True  #: discovery.bootstrapToken, not discoveryTokenAPIServers
+    tls_bootstrap_token: bool = False  #: discovery.tlsBootstrapToken has no omitempty (v1beta1)
+    certificate_key: bool = True  #: controlPlane.certificateKey: more control planes can join
+
+    @property
+    def api_version(self) -> str:
+        return "kubeadm.k8s.io/" + self.version
+
+
+#: THE table: each Kubernetes minor reads the apiVersion of the row it falls in.  1.35 and 1.36
+#: read kubeadm.k8s.io/v1beta4 (kubernetes/kubernetes tags v1.35.0 and v1.36.0,
+#: cmd/kubeadm/app/apis/kubeadm/v1beta4/types.go; v1beta5 does not exist there).  Minors newer
+#: than the last row are rendered with the last row (see :func:`newer_than_known`).
+_ALPHA = {"component_blocks": False, "discovery_nested": False, "certificate_key": False}
+APIS = (
+    KubeadmApi(10, 10, "v1alpha1", master_config=True, endpoint="api", node_registration=False,
+               cluster_name="", etcd_local=False, **_ALPHA),
+    KubeadmApi(11, 11, "v1alpha2", master_config=True, endpoint="api", cluster_name="after-etcd", **_ALPHA),
+    KubeadmApi(12, 12, "v1alpha3", endpoint="apiEndpoint", cluster_name="after-etcd", **_ALPHA),
+    KubeadmApi(13, 14, "v1beta1", tls_bootstrap_token=True, certificate_key=False),
+    KubeadmApi(15, 21, "v1beta2"),
+    KubeadmApi(22, 30, "v1beta3"),
+    KubeadmApi(31, 36, "v1beta4", extra_args_list=True),
 )
+
+#: Oldest and newest Kubernetes minor releases this renderer knows (from the table).
+OLDEST = (1, APIS[0].first)
+NEWEST = (1, APIS[-1].last)
+SUPPORTED = f"1.{OLDEST[1]} through 1.{NEWEST[1]}"
+#: Oldest minor whose kubeadm can join additional control planes (uploaded certificate key).
+CONTROL_PLANE_JOIN_MINOR = next(api.first for api in APIS if api.certificate_key)
+
+
+def api_for(minor: int) -> KubeadmApi:
+    """The table row Kubernetes 1.``minor`` is rendered with (the newest row beyond the table)."""
+    return next((api for api in APIS if api.first <= minor <= api.last), APIS[-1])
+
 
 ROLES = ("init", "join", "control-plane-join", "kubelet-flags")
 
@@ -72,7 +114,7 @@ class KubeadmConfigError(ValueError):
 
 def _not_a_version(version, why: str) -> KubeadmConfigError:
     return KubeadmConfigError(
-        f"Kubernetes version {version!r} ({type(version).__name__}) is not a version: {why}"
+        f"Kubernetes version {version!r} ({type_name(version)}) is not a version: {why}"
     )
 
 
@@ -120,18 +162,9 @@ def newer_than_known(version) -> str:
         return ""
     return (
         f"Kubernetes {version} is newer than the releases this collection knows ({SUPPORTED}); "
-        f"rendering {API_VERSIONS[-1][2]}, the newest kubeadm API known. Check the result with "
+        f"rendering {APIS[-1].api_version}, the newest kubeadm API known. Check the result with "
         "'kubeadm config validate --config FILE' and upgrade edgeops.gitops when a new API appears"
     )
-
-
-def api_version_for(version) -> str:
-    """The kubeadm config apiVersion that ``version`` reads natively (newest known beyond the table)."""
-    minor = parse_version(version)[1]
-    for first, last, api in API_VERSIONS:
-        if first <= minor <= last:
-            return api
-    return API_VERSIONS[-1][2]
 
 
 def parse_join_command(command: str) -> dict:
@@ -140,7 +173,7 @@ def parse_join_command(command: str) -> dict:
     Never echoes the command (it holds a secret) in an error.
     """
     if not isinstance(command, str):
-        raise KubeadmConfigError(f"join.command must be a string, got {type(command).__name__}")
+        raise KubeadmConfigError(f"join.command must be a string, got {type_name(command)}")
     words = command.split()
     if len(words) < 3 or words[1] != "join" or not words[0].endswith("kubeadm"):
         raise KubeadmConfigError(
@@ -170,7 +203,7 @@ def parse_join_command(command: str) -> dict:
 
 def _cidr(name: str, value) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     if not isinstance(value, str):
-        raise KubeadmConfigError(f"{name} must be a CIDR string, got {type(value).__name__}: {value!r}")
+        raise KubeadmConfigError(f"{name} must be a CIDR string, got {type_name(value)}: {value!r}")
     try:
         return ipaddress.ip_network(value, strict=True)
     except ValueError as exc:
@@ -180,7 +213,7 @@ def _cidr(name: str, value) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
 def _ip(name: str, value) -> str:
     if not isinstance(value, str):
         raise KubeadmConfigError(
-            f"{name} must be an IP address string, got {type(value).__name__}: {value!r}"
+            f"{name} must be an IP address string, got {type_name(value)}: {value!r}"
         )
     try:
         return str(ipaddress.ip_address(value))
@@ -190,21 +223,24 @@ def _ip(name: str, value) -> str:
 
 def _args(name: str, value) -> dict:
     if not isinstance(value, dict):
-        raise KubeadmConfigError(f"{name} must be a dict of flag: value, got {type(value).__name__}")
+        raise KubeadmConfigError(f"{name} must be a dict of flag: value, got {type_name(value)}")
     out = {}
     for key, val in value.items():
         if not isinstance(key, str) or not key or key.startswith("-"):
             raise KubeadmConfigError(f"{name}: flag name {key!r} must be a string without leading dashes")
         if isinstance(val, (dict, list)) or val is None:
-            raise KubeadmConfigError(f"{name}.{key} must be a scalar, got {type(val).__name__}")
+            raise KubeadmConfigError(f"{name}.{key} must be a scalar, got {type_name(val)}")
         out[key] = str(val).lower() if isinstance(val, bool) else str(val)
     return out
 
 
 def normalize(spec) -> dict:
-    """Validate the version-neutral spec and fill defaults; raise KubeadmConfigError."""
+    """Validate the version-neutral spec and fill defaults; raise KubeadmConfigError.
+
+    Every wrong key is reported at once (one ``; ``-separated message), and only those.
+    """
     if not isinstance(spec, dict):
-        raise KubeadmConfigError(f"spec must be a dict, got {type(spec).__name__}: {spec!r}")
+        raise KubeadmConfigError(f"spec must be a dict, got {type_name(spec)}: {spec!r}")
     unknown = sorted(set(spec) - KNOWN_KEYS)
     if unknown:
         raise KubeadmConfigError(
@@ -216,52 +252,66 @@ def normalize(spec) -> dict:
             "advertise_address is required (the host's private address: "
             "ansible_facts | edgeops.gitops.private_address)"
         )
-    s["advertise_address"] = _ip("advertise_address", s["advertise_address"])
-    s["kubelet_node_ip"] = _ip("kubelet_node_ip", s.get("kubelet_node_ip") or s["advertise_address"])
+    errors: list[str] = []
+
+    def check(function, *args):
+        try:
+            return function(*args)
+        except KubeadmConfigError as exc:
+            errors.append(str(exc))
+            return None
+
+    s["advertise_address"] = check(_ip, "advertise_address", s["advertise_address"])
+    node_ip = s.get("kubelet_node_ip") or s["advertise_address"]
+    s["kubelet_node_ip"] = check(_ip, "kubelet_node_ip", node_ip) if node_ip is not None else None
     port = s["bind_port"]
     if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-        raise KubeadmConfigError(f"bind_port must be an integer 1-65535, got {port!r}")
-    pod = _cidr("pod_subnet", s["pod_subnet"])
-    svc = _cidr("service_subnet", s["service_subnet"])
-    if pod.version == svc.version and pod.overlaps(svc):
-        raise KubeadmConfigError(
-            f"pod_subnet {pod} overlaps service_subnet {svc}: choose disjoint networks"
-        )
-    for addr_name in ("advertise_address", "kubelet_node_ip"):
-        addr = ipaddress.ip_address(s[addr_name])
+        errors.append(f"bind_port must be an integer 1-65535, got {port!r}")
+    pod = check(_cidr, "pod_subnet", s["pod_subnet"])
+    svc = check(_cidr, "service_subnet", s["service_subnet"])
+    if pod and svc and pod.version == svc.version and pod.overlaps(svc):
+        errors.append(f"pod_subnet {pod} overlaps service_subnet {svc}: choose disjoint networks")
+    addresses = [(n, s[n]) for n in ("advertise_address", "kubelet_node_ip") if s[n] is not None]
+    for addr_name, addr_text in addresses:
+        addr = ipaddress.ip_address(addr_text)
         for net_name, net in (("pod_subnet", pod), ("service_subnet", svc)):
-            if addr.version == net.version and addr in net:
-                raise KubeadmConfigError(
+            if net is not None and addr.version == net.version and addr in net:
+                errors.append(
                     f"{addr_name} {addr} lies inside {net_name} {net}: the node network and the "
                     "cluster networks must not overlap"
                 )
     if s.get("host_addresses") is not None:
         host = s["host_addresses"]
         if not isinstance(host, list):
-            raise KubeadmConfigError(f"host_addresses must be a list, got {type(host).__name__}")
-        for addr_name in ("advertise_address", "kubelet_node_ip"):
-            if s[addr_name] not in host:
-                raise KubeadmConfigError(
-                    f"{addr_name} {s[addr_name]} is not an address of this host "
-                    f"(host addresses: {', '.join(map(str, host)) or 'none'})"
-                )
+            errors.append(f"host_addresses must be a list, got {type_name(host)}")
+        else:
+            for addr_name, addr_text in addresses:
+                if addr_text not in host:
+                    errors.append(
+                        f"{addr_name} {addr_text} is not an address of this host "
+                        f"(host addresses: {', '.join(map(str, host)) or 'none'})"
+                    )
     if not isinstance(s["dns_domain"], str) or not _DNS1123.match(s["dns_domain"]):
-        raise KubeadmConfigError(f"dns_domain {s['dns_domain']!r} is not a DNS domain")
+        errors.append(f"dns_domain {s['dns_domain']!r} is not a DNS domain: use lowercase letters, digits, "
+                      "'-' and '.', e.g. cluster.local")
     node = s.get("node_name")
     if node is not None and (not isinstance(node, str) or not _DNS1123.match(node) or len(node) > 253):
-        raise KubeadmConfigError(f"node_name {node!r} is not a lowercase RFC 1123 name")
+        errors.append(f"node_name {node!r} is not a lowercase RFC 1123 name: use lowercase letters, "
+                      "digits, '-' and '.'")
     if not isinstance(s["cert_sans"], list) or not all(isinstance(x, str) for x in s["cert_sans"]):
-        raise KubeadmConfigError(f"cert_sans must be a list of strings, got {s['cert_sans']!r}")
+        errors.append(f"cert_sans must be a list of strings, got {s['cert_sans']!r}")
     for key in ("kubelet_extra_args", "apiserver_extra_args", "controller_manager_extra_args",
                 "scheduler_extra_args"):
-        s[key] = _args(key, s[key])
+        s[key] = check(_args, key, s[key]) or {}
     if "node-ip" in s["kubelet_extra_args"]:
-        raise KubeadmConfigError("set kubelet_node_ip, not kubelet_extra_args['node-ip']")
+        errors.append("set kubelet_node_ip, not kubelet_extra_args['node-ip']")
     for key in ("etcd_data_dir", "image_repository", "cluster_name", "control_plane_endpoint", "cri_socket"):
         if not isinstance(s[key], str):
-            raise KubeadmConfigError(f"{key} must be a string, got {type(s[key]).__name__}")
-    if not s["etcd_data_dir"].startswith("/"):
-        raise KubeadmConfigError(f"etcd_data_dir {s['etcd_data_dir']!r} must be an absolute path")
+            errors.append(f"{key} must be a string, got {type_name(s[key])}")
+    if isinstance(s["etcd_data_dir"], str) and not s["etcd_data_dir"].startswith("/"):
+        errors.append(f"etcd_data_dir {s['etcd_data_dir']!r} must be an absolute path, e.g. /var/lib/etcd")
+    if errors:
+        raise KubeadmConfigError("; ".join(errors))
     return s
 
 
@@ -312,231 +362,103 @@ def _kubelet_args(s: dict) -> dict:
     return {"node-ip": s["kubelet_node_ip"], **s["kubelet_extra_args"]}
 
 
-def _node_registration(s: dict, as_list: bool) -> dict:
+def _node_fields(api: KubeadmApi, s: dict) -> dict:
+    """The node's name, CRI socket and kubelet flags: in nodeRegistration where the API has it."""
     reg: dict = {}
     if s.get("node_name"):
-        reg["name"] = s["node_name"]
+        reg["nodeName" if not api.node_registration else "name"] = s["node_name"]
     if s["cri_socket"]:
         reg["criSocket"] = s["cri_socket"]
-    reg["kubeletExtraArgs"] = _extra(_kubelet_args(s), as_list)
-    return reg
+    if not api.node_registration:  # kubeadm 1.10: top-level fields, kubelet flags go elsewhere
+        return reg
+    reg["kubeletExtraArgs"] = _extra(_kubelet_args(s), api.extra_args_list)
+    return {"nodeRegistration": reg}
 
 
-def _render_v1alpha1(s: dict, kube_version: str, role: str, join: dict) -> list:
-    # kubeadm 1.10's v1alpha1 has no clusterName (kubernetes PR #60852, in 1.11): its clusters are
-    # all named "kubernetes", so any other name is refused rather than silently dropped.
-    if s["cluster_name"] != DEFAULTS["cluster_name"]:
-        raise KubeadmConfigError(
-            f"cluster_name {s['cluster_name']!r} cannot be set for Kubernetes 1.10: kubeadm 1.10 has no "
-            f"clusterName field and always names the cluster {DEFAULTS['cluster_name']!r}; leave "
-            "cluster_name unset for 1.10 or use 1.11 or newer"
-        )
-    api = "kubeadm.k8s.io/v1alpha1"
-    if role == "init":
-        doc: dict = {
-            "apiVersion": api,
-            "kind": "MasterConfiguration",
-            "kubernetesVersion": kube_version,
-            "api": {"advertiseAddress": s["advertise_address"], "bindPort": s["bind_port"]},
-            "networking": {
-                "podSubnet": s["pod_subnet"],
-                "serviceSubnet": s["service_subnet"],
-                "dnsDomain": s["dns_domain"],
-            },
-            "etcd": {"dataDir": s["etcd_data_dir"]},
-        }
-        if s["control_plane_endpoint"]:
-            doc["api"]["controlPlaneEndpoint"] = s["control_plane_endpoint"]
-        if s.get("node_name"):
-            doc["nodeName"] = s["node_name"]
-        if s["cri_socket"]:
-            doc["criSocket"] = s["cri_socket"]
-        if s["cert_sans"]:
-            doc["apiServerCertSANs"] = list(s["cert_sans"])
-        for key, field in (("apiserver_extra_args", "apiServerExtraArgs"),
-                           ("controller_manager_extra_args", "controllerManagerExtraArgs"),
-                           ("scheduler_extra_args", "schedulerExtraArgs")):
-            if s[key]:
-                doc[field] = _extra(s[key], False)
-        if s["image_repository"]:
-            doc["imageRepository"] = s["image_repository"]
-        return [doc]
-    doc = {
-        "apiVersion": api,
-        "kind": "NodeConfiguration",
-        "token": join["token"],
-        "discoveryTokenAPIServers": [join["endpoint"]],
-        "discoveryTokenCACertHashes": join["hashes"],
-    }
-    if s.get("node_name"):
-        doc["nodeName"] = s["node_name"]
-    if s["cri_socket"]:
-        doc["criSocket"] = s["cri_socket"]
-    return [doc]
+def _endpoint(s: dict) -> dict:
+    return {"advertiseAddress": s["advertise_address"], "bindPort": s["bind_port"]}
 
 
-def _render_v1alpha2(s: dict, kube_version: str, role: str, join: dict) -> list:
-    api = "kubeadm.k8s.io/v1alpha2"
-    if role == "init":
-        doc: dict = {
-            "apiVersion": api,
-            "kind": "MasterConfiguration",
-            "kubernetesVersion": kube_version,
-            "nodeRegistration": _node_registration(s, False),
-            "api": {"advertiseAddress": s["advertise_address"], "bindPort": s["bind_port"]},
-            "networking": {
-                "podSubnet": s["pod_subnet"],
-                "serviceSubnet": s["service_subnet"],
-                "dnsDomain": s["dns_domain"],
-            },
-            "etcd": {"local": {"dataDir": s["etcd_data_dir"]}},
-            "clusterName": s["cluster_name"],
-        }
-        if s["control_plane_endpoint"]:
-            doc["api"]["controlPlaneEndpoint"] = s["control_plane_endpoint"]
-        if s["cert_sans"]:
-            doc["apiServerCertSANs"] = list(s["cert_sans"])
-        for key, field in (("apiserver_extra_args", "apiServerExtraArgs"),
-                           ("controller_manager_extra_args", "controllerManagerExtraArgs"),
-                           ("scheduler_extra_args", "schedulerExtraArgs")):
-            if s[key]:
-                doc[field] = _extra(s[key], False)
-        if s["image_repository"]:
-            doc["imageRepository"] = s["image_repository"]
-        return [doc]
-    doc = {
-        "apiVersion": api,
-        "kind": "NodeConfiguration",
-        "nodeRegistration": _node_registration(s, False),
-        "token": join["token"],
-        "discoveryTokenAPIServers": [join["endpoint"]],
-        "discoveryTokenCACertHashes": join["hashes"],
-    }
-    return [doc]
-
-
-def _cluster_v1alpha3(s: dict, kube_version: str) -> dict:
+def _cluster_document(api: KubeadmApi, s: dict, kube_version: str) -> dict:
+    """MasterConfiguration (1.10, 1.11) or ClusterConfiguration: what the whole cluster shares."""
     doc: dict = {
-        "apiVersion": "kubeadm.k8s.io/v1alpha3",
-        "kind": "ClusterConfiguration",
+        "apiVersion": api.api_version,
+        "kind": "MasterConfiguration" if api.master_config else "ClusterConfiguration",
         "kubernetesVersion": kube_version,
-        "networking": {
-            "podSubnet": s["pod_subnet"],
-            "serviceSubnet": s["service_subnet"],
-            "dnsDomain": s["dns_domain"],
-        },
-        "etcd": {"local": {"dataDir": s["etcd_data_dir"]}},
-        "clusterName": s["cluster_name"],
     }
-    if s["control_plane_endpoint"]:
+    if api.master_config:
+        if api.node_registration:
+            doc.update(_node_fields(api, s))
+        doc[api.endpoint] = _endpoint(s)
+        if s["control_plane_endpoint"]:
+            doc[api.endpoint]["controlPlaneEndpoint"] = s["control_plane_endpoint"]
+    if api.cluster_name == "after-version":
+        doc["clusterName"] = s["cluster_name"]
+    doc["networking"] = {
+        "podSubnet": s["pod_subnet"],
+        "serviceSubnet": s["service_subnet"],
+        "dnsDomain": s["dns_domain"],
+    }
+    data_dir = {"dataDir": s["etcd_data_dir"]}
+    doc["etcd"] = {"local": data_dir} if api.etcd_local else data_dir
+    if not api.node_registration:
+        doc.update(_node_fields(api, s))
+    if api.cluster_name == "after-etcd":
+        doc["clusterName"] = s["cluster_name"]
+    if s["control_plane_endpoint"] and not api.master_config:
         doc["controlPlaneEndpoint"] = s["control_plane_endpoint"]
-    if s["cert_sans"]:
-        doc["apiServerCertSANs"] = list(s["cert_sans"])
-    for key, field in (("apiserver_extra_args", "apiServerExtraArgs"),
-                       ("controller_manager_extra_args", "controllerManagerExtraArgs"),
-                       ("scheduler_extra_args", "schedulerExtraArgs")):
-        if s[key]:
-            doc[field] = _extra(s[key], False)
+    components = (("apiServer", "apiserver_extra_args"),
+                  ("controllerManager", "controller_manager_extra_args"),
+                  ("scheduler", "scheduler_extra_args"))
+    if api.component_blocks:
+        for field, key in components:
+            block: dict = {}
+            if field == "apiServer" and s["cert_sans"]:
+                block["certSANs"] = list(s["cert_sans"])
+            if s[key]:
+                block["extraArgs"] = _extra(s[key], api.extra_args_list)
+            if block:
+                doc[field] = block
+    else:
+        if s["cert_sans"]:
+            doc["apiServerCertSANs"] = list(s["cert_sans"])
+        for field, key in components:
+            if s[key]:
+                doc[field + "ExtraArgs"] = _extra(s[key], False)
     if s["image_repository"]:
         doc["imageRepository"] = s["image_repository"]
     return doc
 
 
-def _render_v1alpha3(s: dict, kube_version: str, role: str, join: dict) -> list:
-    api = "kubeadm.k8s.io/v1alpha3"
-    endpoint = {"advertiseAddress": s["advertise_address"], "bindPort": s["bind_port"]}
-    if role == "init":
-        init = {
-            "apiVersion": api,
-            "kind": "InitConfiguration",
-            "nodeRegistration": _node_registration(s, False),
-            "apiEndpoint": endpoint,
-        }
-        return [init, _cluster_v1alpha3(s, kube_version)]
-    doc: dict = {
-        "apiVersion": api,
-        "kind": "JoinConfiguration",
-        "nodeRegistration": _node_registration(s, False),
-        "token": join["token"],
-        "discoveryTokenAPIServers": [join["endpoint"]],
-        "discoveryTokenCACertHashes": join["hashes"],
-    }
-    if role == "control-plane-join":
-        doc["controlPlane"] = True
-        doc["apiEndpoint"] = endpoint
-    return [doc]
+def _init_documents(api: KubeadmApi, s: dict, kube_version: str) -> list:
+    cluster = _cluster_document(api, s, kube_version)
+    if api.master_config:
+        return [cluster]
+    init = {"apiVersion": api.api_version, "kind": "InitConfiguration", **_node_fields(api, s),
+            api.endpoint: _endpoint(s)}
+    return [init, cluster]
 
 
-def _render_beta(s: dict, kube_version: str, role: str, join: dict, minor: int) -> list:
-    """v1beta1 (1.13-1.14), v1beta2 (1.15-1.21), v1beta3 (1.22-1.30), v1beta4 (1.31-)."""
-    if minor >= 31:
-        beta = "v1beta4"
-    elif minor >= 22:
-        beta = "v1beta3"
-    elif minor >= 15:
-        beta = "v1beta2"
+def _join_document(api: KubeadmApi, s: dict, join: dict, control_plane: bool) -> dict:
+    doc: dict = {"apiVersion": api.api_version,
+                 "kind": "NodeConfiguration" if api.master_config else "JoinConfiguration"}
+    if api.node_registration:
+        doc.update(_node_fields(api, s))
+    if api.discovery_nested:
+        doc["discovery"] = {"bootstrapToken": {"apiServerEndpoint": join["endpoint"], "token": join["token"],
+                                               "caCertHashes": join["hashes"]}}
+        if api.tls_bootstrap_token:
+            # v1beta1 Discovery.TLSBootstrapToken and unsafeSkipCAVerification carry no omitempty;
+            # kubeadm defaults the former from the discovery token.
+            doc["discovery"]["tlsBootstrapToken"] = join["token"]
     else:
-        beta = "v1beta1"
-    api = "kubeadm.k8s.io/" + beta
-    as_list = beta == "v1beta4"
-    endpoint = {"advertiseAddress": s["advertise_address"], "bindPort": s["bind_port"]}
-    if role == "init":
-        init = {
-            "apiVersion": api,
-            "kind": "InitConfiguration",
-            "nodeRegistration": _node_registration(s, as_list),
-            "localAPIEndpoint": endpoint,
-        }
-        cluster: dict = {
-            "apiVersion": api,
-            "kind": "ClusterConfiguration",
-            "kubernetesVersion": kube_version,
-            "clusterName": s["cluster_name"],
-            "networking": {
-                "podSubnet": s["pod_subnet"],
-                "serviceSubnet": s["service_subnet"],
-                "dnsDomain": s["dns_domain"],
-            },
-            "etcd": {"local": {"dataDir": s["etcd_data_dir"]}},
-        }
-        if s["control_plane_endpoint"]:
-            cluster["controlPlaneEndpoint"] = s["control_plane_endpoint"]
-        apiserver: dict = {}
-        if s["cert_sans"]:
-            apiserver["certSANs"] = list(s["cert_sans"])
-        if s["apiserver_extra_args"]:
-            apiserver["extraArgs"] = _extra(s["apiserver_extra_args"], as_list)
-        if apiserver:
-            cluster["apiServer"] = apiserver
-        if s["controller_manager_extra_args"]:
-            cluster["controllerManager"] = {"extraArgs": _extra(s["controller_manager_extra_args"], as_list)}
-        if s["scheduler_extra_args"]:
-            cluster["scheduler"] = {"extraArgs": _extra(s["scheduler_extra_args"], as_list)}
-        if s["image_repository"]:
-            cluster["imageRepository"] = s["image_repository"]
-        return [init, cluster]
-    doc: dict = {
-        "apiVersion": api,
-        "kind": "JoinConfiguration",
-        "nodeRegistration": _node_registration(s, as_list),
-        "discovery": {
-            "bootstrapToken": {
-                "apiServerEndpoint": join["endpoint"],
-                "token": join["token"],
-                "caCertHashes": join["hashes"],
-            },
-        },
-    }
-    if beta == "v1beta1":
-        # v1beta1 Discovery.TLSBootstrapToken and unsafeSkipCAVerification carry no omitempty;
-        # kubeadm defaults the former from the discovery token.
-        doc["discovery"]["tlsBootstrapToken"] = join["token"]
-    if role == "control-plane-join":
-        cp: dict = {"localAPIEndpoint": endpoint}
-        if beta != "v1beta1":
-            cp["certificateKey"] = join["certificate_key"]
-        doc["controlPlane"] = cp
-    return [doc]
+        doc.update(token=join["token"], discoveryTokenAPIServers=[join["endpoint"]],
+                   discoveryTokenCACertHashes=join["hashes"])
+    if not api.node_registration:
+        doc.update(_node_fields(api, s))
+    if control_plane:
+        doc["controlPlane"] = {api.endpoint: _endpoint(s), "certificateKey": join["certificate_key"]}
+    return doc
 
 
 def render(spec, version, role: str = "init"):
@@ -550,23 +472,31 @@ def render(spec, version, role: str = "init"):
         raise KubeadmConfigError(f"role {role!r} is not one of {', '.join(ROLES)}")
     minor, patch = parse_version(version)[1:]
     suffix = split_version(version)[1]
+    api = api_for(minor)
     s = normalize(spec)
     if role == "kubelet-flags":
-        return _kubelet_args(s) if minor == 10 else {}
+        return {} if api.node_registration else _kubelet_args(s)
     join: dict = {}
+    control_plane = role == "control-plane-join"
     if role != "init":
-        if role == "control-plane-join" and minor < 15:
+        if control_plane and not api.certificate_key:
             raise KubeadmConfigError(
-                f"joining additional control planes needs kubeadm 1.15 or newer (uploaded "
-                f"certificate key); {version!r} is older: copy the certificates by hand or upgrade"
+                "joining additional control planes needs kubeadm "
+                f"1.{CONTROL_PLANE_JOIN_MINOR} or newer (uploaded certificate key); {version!r} is "
+                "older: copy the certificates by hand or upgrade"
             )
-        join = _join_fields(s, role == "control-plane-join")
+        join = _join_fields(s, control_plane)
+    # kubeadm 1.10's v1alpha1 has no clusterName (kubernetes PR #60852, in 1.11): its clusters are
+    # all named "kubernetes", so any other name is refused rather than silently dropped.
+    if not api.cluster_name and s["cluster_name"] != DEFAULTS["cluster_name"]:
+        raise KubeadmConfigError(
+            f"cluster_name {s['cluster_name']!r} cannot be set for Kubernetes 1.{minor}: kubeadm "
+            f"1.{minor} has no clusterName field and always names the cluster "
+            f"{DEFAULTS['cluster_name']!r}; leave cluster_name unset for 1.{minor} or use "
+            f"1.{minor + 1} or newer"
+        )
     # A pre-release or build suffix (1.31.0-rc.1) is part of the release kubeadm must pull.
     kube_version = f"v1.{minor}.{patch}{suffix}"
-    if minor == 10:
-        return _render_v1alpha1(s, kube_version, role, join)
-    if minor == 11:
-        return _render_v1alpha2(s, kube_version, role, join)
-    if minor == 12:
-        return _render_v1alpha3(s, kube_version, role, join)
-    return _render_beta(s, kube_version, role, join, minor)
+    if role == "init":
+        return _init_documents(api, s, kube_version)
+    return [_join_document(api, s, join, control_plane)]

@@ -244,35 +244,38 @@ def nominal_memory_mb(memory_mb: int) -> int:
     return memory_mb
 
 
-def _check_inputs(memory_mb: Any, vcpus: Any, disk_class: Any, flavour: Any, io_override: Any = None,
-                  memory_basis: Any = "nominal") -> None:
+def input_problems(memory_mb: Any, vcpus: Any, disk_class: Any, flavour: Any, io_override: Any = None,
+                   memory_basis: Any = "nominal") -> list[tuple[str, str]]:
+    """(argument, message) for every bad input, in argument order; empty when all are usable."""
+    out: list[tuple[str, str]] = []
     if io_override is not None and (
             isinstance(io_override, bool) or not isinstance(io_override, int) or io_override < 100):
-        raise TuningError(
-            f"io_capacity {io_override!r} ({type_name(io_override)}) must be an integer of at least 100 "
-            "(IOPS; the servers' minimum), or unset for the computed value"
-        )
+        out.append(("io_capacity",
+                    f"io_capacity {io_override!r} ({type_name(io_override)}) must be an integer of at "
+                    "least 100 (IOPS; the servers' minimum), or unset for the computed value"))
     if memory_basis not in MEMORY_BASES:
-        raise TuningError(
-            f"memory_basis {memory_basis!r} ({type_name(memory_basis)}) is unknown; "
-            f"expected one of {', '.join(MEMORY_BASES)}"
-        )
+        out.append(("memory_basis",
+                    f"memory_basis {memory_basis!r} ({type_name(memory_basis)}) is unknown; "
+                    f"expected one of {', '.join(MEMORY_BASES)}"))
     if isinstance(memory_mb, bool) or not isinstance(memory_mb, int) or memory_mb <= 0:
-        raise TuningError(
-            f"memory_mb {memory_mb!r} ({type_name(memory_mb)}) must be a positive integer (MB)"
-        )
+        out.append(("memory_mb",
+                    f"memory_mb {memory_mb!r} ({type_name(memory_mb)}) must be a positive integer (MB)"))
     if isinstance(vcpus, bool) or not isinstance(vcpus, int) or vcpus <= 0:
-        raise TuningError(f"vcpus {vcpus!r} ({type_name(vcpus)}) must be a positive integer")
+        out.append(("vcpus", f"vcpus {vcpus!r} ({type_name(vcpus)}) must be a positive integer"))
     if disk_class not in DISK_CLASSES:
-        raise TuningError(
-            f"disk_class {disk_class!r} ({type_name(disk_class)}) is unknown; "
-            f"expected one of {', '.join(DISK_CLASSES)}"
-        )
+        out.append(("disk_class", f"disk_class {disk_class!r} ({type_name(disk_class)}) is unknown; "
+                                  f"expected one of {', '.join(DISK_CLASSES)}"))
     if flavour not in FLAVOURS:
-        raise TuningError(
-            f"flavour {flavour!r} ({type_name(flavour)}) is unknown; "
-            f"expected one of {', '.join(FLAVOURS)}"
-        )
+        out.append(("flavour", f"flavour {flavour!r} ({type_name(flavour)}) is unknown; "
+                               f"expected one of {', '.join(FLAVOURS)}"))
+    return out
+
+
+def _check_inputs(memory_mb: Any, vcpus: Any, disk_class: Any, flavour: Any, io_override: Any = None,
+                  memory_basis: Any = "nominal") -> None:
+    problems = input_problems(memory_mb, vcpus, disk_class, flavour, io_override, memory_basis)
+    if problems:
+        raise TuningError(problems[0][1])
 
 
 def normalise_name(name: str) -> str:

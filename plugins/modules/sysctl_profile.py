@@ -191,11 +191,21 @@ def read_file(module: AnsibleModule, path: str) -> str:
         module.fail_json(msg=f"read failed for {path}: {err.strerror}")
 
 
+def check_path(path: str) -> None:
+    """Refuse a file the module could not write, before anything changes (runtime included)."""
+    if not os.path.isabs(path):
+        raise _sysctl.SysctlError(
+            f"invalid path {path!r}, nothing changed: it must be an absolute file path, "
+            "e.g. /etc/sysctl.d/99-k8s-network.conf")
+    directory = os.path.dirname(path)
+    if not os.path.isdir(directory):
+        raise _sysctl.SysctlError(
+            f"invalid path {path!r}, nothing changed: directory {directory} does not exist; create it "
+            "first or choose a file in an existing directory")
+
+
 def write_file(module: AnsibleModule, path: str, text: str) -> None:
     """Write ``text`` to ``path`` atomically, mode 0644."""
-    directory = os.path.dirname(path) or "."
-    if not os.path.isdir(directory):
-        module.fail_json(msg=f"write failed for {path}: directory {directory} does not exist")
     tmp = os.path.join(module.tmpdir, "sysctl_profile.conf")
     with open(tmp, "w") as handle:
         handle.write(text)
@@ -207,6 +217,7 @@ def run(module: AnsibleModule) -> dict[str, Any]:
     """Read, compare, then act. Returns the result dict."""
     params = module.params
     proc_root, path = params["proc_root"], params["path"]
+    check_path(path)
     desired = _sysctl.validate(proc_root, params["settings"])
     keys = list(desired)
     runtime = {key: _sysctl.read_runtime(proc_root, key) for key in keys}

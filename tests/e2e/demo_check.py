@@ -128,9 +128,11 @@ def main() -> int:
         drifts = [json.loads(p.read_text()) for p in drift_steps]
         unchecked = [sum(r["summary"]["concerns"]["unchecked"] for r in [d]) for d in drifts]
         check(unchecked == [0] * len(drifts), f"no unchecked concern in any drift report (got {unchecked})")
+        # The hand-fix report is the one that found drift (exit 2), wherever it sorts.
         items = sorted(
             (h["name"], c["name"], c["status"], i["key"], i["before"], i["after"], tuple(i["where"]))
-            for d in drifts[1:2] for h in d["hosts"] for c in h["concerns"] for i in c["items"]
+            for d in drifts if d["exit_code"] == 2
+            for h in d["hosts"] for c in h["concerns"] for i in c["items"]
         )
         want = [
             ("k8s-worker-1", "sysctl_tuning", "drifted", "net.core.somaxconn", "1024", "4096",
@@ -161,13 +163,17 @@ def main() -> int:
               "the one drift record names k8s-worker-1's concern and item, without values")
         tampered = tmp / "tampered.jsonl"
         lines = (tmp / "audit" / "audit.jsonl").read_text().splitlines(keepends=True)
-        rec = json.loads(lines[2])
+        # Tamper with the hand-fix drift record, found by its content, not by its position.
+        at = next((i for i, line in enumerate(lines) if json.loads(line).get("outcome") == "drift"), None)
+        check(at is not None, "the audit log holds the hand-fix drift record to tamper with")
+        rec = json.loads(lines[at or 0])
         rec["actor"]["user"] = "somebody-else"
-        lines[2] = json.dumps(rec) + "\n"
+        lines[at or 0] = json.dumps(rec) + "\n"
         tampered.write_text("".join(lines))
         proc = subprocess.run([sys.executable, "-m", "edgeops", "audit", "verify", "--log", str(tampered)],
                               cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-        check(proc.returncode == 1 and "seq 3" in proc.stdout, "audit verify names seq 3 in a tampered copy")
+        check(proc.returncode == 1 and f"seq {rec['seq']}:" in proc.stdout,
+              f"audit verify names seq {rec['seq']} (the tampered drift record) in a tampered copy")
         tampered.unlink()
 
         needles = [s for s in [env_secret, hmac_key, *minted_secrets()] if len(s) >= 8]

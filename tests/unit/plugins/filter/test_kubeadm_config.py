@@ -4,7 +4,8 @@ Every document rendered for every supported minor release is checked against
 the field schema of its apiVersion (tests/standin/kubeadm-schemas.yaml, written
 from upstream kubeadm's types.go and shared with the kubeadm stand-in);
 golden files pin 1.10 and the current release; bad input is refused.
-Regenerate the goldens after a deliberate change with EDGEOPS_UPDATE_GOLDEN=1.
+The golden test only compares: after a deliberate change, regenerate the goldens
+with ``python scripts/update_goldens.py`` (never run by CI) and review the diff.
 """
 
 from __future__ import annotations
@@ -20,14 +21,20 @@ import yaml
 from ansible.errors import AnsibleFilterError
 from ansible_collections.edgeops.gitops.plugins.filter.kubeadm_config import kubeadm_config
 from ansible_collections.edgeops.gitops.plugins.module_utils._kubeadm import (
-    API_VERSIONS,
+    APIS,
     NEWEST,
     OLDEST,
+    api_for,
     parse_join_command,
 )
 
 HERE = Path(__file__).parent / "kubeadm"
 STANDIN = Path(__file__).resolve().parents[3] / "standin"
+_goldens_spec = importlib.util.spec_from_file_location(
+    "update_goldens", Path(__file__).resolve().parents[4] / "scripts" / "update_goldens.py")
+assert _goldens_spec and _goldens_spec.loader
+goldens = importlib.util.module_from_spec(_goldens_spec)
+_goldens_spec.loader.exec_module(goldens)
 _spec = importlib.util.spec_from_file_location("kubeadm_schema", STANDIN / "kubeadm_schema.py")
 assert _spec and _spec.loader
 schema = importlib.util.module_from_spec(_spec)
@@ -40,7 +47,7 @@ _fspec = importlib.util.spec_from_file_location(
 assert _fspec and _fspec.loader
 kubeadm_fields = importlib.util.module_from_spec(_fspec)
 _fspec.loader.exec_module(kubeadm_fields)
-DATA = yaml.safe_load((HERE / "spec.yml").read_text(encoding="utf-8"))
+DATA = goldens.load()
 SPEC = DATA["spec"]
 TOKEN = "abcdef.0123456789abcdef"
 MINORS = list(range(OLDEST[1], NEWEST[1] + 1))
@@ -52,9 +59,7 @@ def spec(**changes):
     return out
 
 
-def spec_for(version) -> dict:
-    """SPEC as that release can take it: kubeadm 1.10 has no clusterName, so none is asked for."""
-    return spec(cluster_name=None) if str(version).startswith("1.10") else SPEC
+spec_for = goldens.spec_for
 
 
 # Control-plane join needs the uploaded certificate key: kubeadm 1.15 and later.
@@ -68,7 +73,7 @@ def test_every_release_renders_schema_valid_documents(minor, role):
     docs = kubeadm_config(spec_for(f"1.{minor}"), f"1.{minor}.0", role)
     assert docs, "nothing rendered"
     assert schema.validate_documents(docs, SCHEMAS) == []
-    expected = next(api for first, last, api in API_VERSIONS if first <= minor <= last)
+    expected = api_for(minor).api_version
     for doc in docs:
         assert doc["apiVersion"] == expected
         assert schema.readable_by(doc["apiVersion"], minor, SCHEMAS)
@@ -90,6 +95,15 @@ def test_spec_values_reach_the_documents(minor):
             "node-ip": "10.213.7.10", "max-pods": "110"}
 
 
+def test_one_apiversion_table_covers_every_minor_once():
+    """The minor -> apiVersion table has no gap and no overlap; every row has a cited schema."""
+    assert [api.first for api in APIS[1:]] == [api.last + 1 for api in APIS[:-1]]
+    assert (APIS[0].first, APIS[-1].last) == (OLDEST[1], NEWEST[1])
+    for api in APIS:
+        assert api.api_version in SCHEMAS
+    assert api_for(NEWEST[1] + 5) is APIS[-1]
+
+
 def test_extra_args_turn_into_name_value_lists_in_v1beta4():
     cluster = kubeadm_config(SPEC, "1.31.0")[1]
     assert cluster["apiServer"]["extraArgs"] == [
@@ -101,14 +115,27 @@ def test_extra_args_turn_into_name_value_lists_in_v1beta4():
 
 
 @pytest.mark.parametrize(("version", "role"), DATA["goldens"])
-def test_golden_files(version, role):
-    path = HERE / f"golden-{version}-{role}.yaml"
-    rendered = kubeadm_config(spec_for(version), version, role)
-    text = (yaml.safe_dump_all(rendered, sort_keys=False) if isinstance(rendered, list)
-            else yaml.safe_dump(rendered, sort_keys=False))
-    if os.environ.get("EDGEOPS_UPDATE_GOLDEN"):
-        path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8")
+def test_golden_files(version, role, monkeypatch):
+    """Compares only: no environment variable turns this test into a writer."""
+    monkeypatch.setenv("EDGEOPS_UPDATE_GOLDEN", "1")  # the old switch must not rewrite anything
+    path = goldens.golden_path(version, role)
+    before = path.read_bytes()
+    assert goldens.golden_text(version, role) == before.decode("utf-8")
+    assert path.read_bytes() == before
+
+
+def test_update_goldens_check_finds_a_changed_golden(tmp_path, monkeypatch):
+    """scripts/update_goldens.py --check names a golden that differs and writes nothing."""
+    for path in HERE.iterdir():
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    stale = tmp_path / "golden-1.34.1-join.yaml"
+    stale.write_text("stale\n", encoding="utf-8")
+    monkeypatch.setattr(goldens, "GOLDENS", tmp_path)
+    assert goldens.main(["--check"]) == 1
+    assert stale.read_text(encoding="utf-8") == "stale\n"
+    assert goldens.main([]) == 0
+    assert stale.read_text(encoding="utf-8") == (HERE / "golden-1.34.1-join.yaml").read_text(encoding="utf-8")
+    assert goldens.main(["--check"]) == 0
 
 
 def test_join_command_is_parsed():
@@ -173,6 +200,18 @@ def test_bad_input_is_refused(data, version, role, message):
         kubeadm_config(data, version, role)
     assert message in str(err.value)
     assert TOKEN not in str(err.value), "the bootstrap token must never appear in an error"
+
+
+def test_every_wrong_key_is_reported_at_once_and_only_those():
+    with pytest.raises(AnsibleFilterError) as err:
+        kubeadm_config(spec(dns_domain="Cluster_Local", bind_port=70000, etcd_data_dir="data"), "1.34")
+    message = str(err.value)
+    for needle in ("dns_domain 'Cluster_Local' is not a DNS domain",
+                   "bind_port must be an integer 1-65535, got 70000",
+                   "etcd_data_dir 'data' must be an absolute path"):
+        assert needle in message
+    for right in ("pod_subnet", "service_subnet", "advertise_address", "node_name", "cert_sans"):
+        assert right not in message
 
 
 @pytest.mark.parametrize(

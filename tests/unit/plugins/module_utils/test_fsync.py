@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import os
 import signal
-import threading
 
 import pytest
 from ansible_collections.edgeops.gitops.plugins.module_utils import _fsync
@@ -94,14 +93,35 @@ def test_ctrl_c_removes_temp_file(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_sigterm_removes_temp_file_and_restores_handler(tmp_path):
-    before = signal.getsignal(signal.SIGTERM)
-    timer = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGTERM))
-    timer.start()
-    try:
-        with pytest.raises(BaseException, match="interrupted by signal"):
-            measure(str(tmp_path), "2g", 2300, preallocate=False)  # far longer than 50 ms
-    finally:
-        timer.cancel()
+def _signal_during_sync(signum):
+    """An fdatasync that, on its 3rd call, delivers ``signum`` to this process -- synchronously.
+
+    ``signal.raise_signal`` runs the Python handler before it returns, so the signal arrives in
+    the middle of the measurement every time, however loaded the machine is.  When measure()
+    has not installed its handler the signal is not sent at all (the default action would kill
+    pytest): the test fails on the assertion instead.
+    """
+    calls = {"n": 0}
+    real = os.fdatasync
+
+    def sync(fd):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            if signal.getsignal(signum) is not _fsync._raise_interrupted:
+                raise AssertionError(f"measure() runs without its handler for signal {signum}")
+            signal.raise_signal(signum)
+        real(fd)
+
+    return sync, calls
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_signal_removes_temp_file_and_restores_handler(tmp_path, monkeypatch, signum):
+    before = signal.getsignal(signum)
+    sync, calls = _signal_during_sync(signum)
+    monkeypatch.setattr(_fsync.os, "fdatasync", sync)
+    with pytest.raises(BaseException, match=f"interrupted by signal {int(signum)}"):
+        measure(str(tmp_path), "64k", 2300)
+    assert calls["n"] == 3, "the measurement went on after the signal"
     assert list(tmp_path.iterdir()) == []
-    assert signal.getsignal(signal.SIGTERM) is before
+    assert signal.getsignal(signum) is before

@@ -43,7 +43,8 @@ def run(proc, tmp_path, capsys, module_args):
     conf = tmp_path / "99-k8s-network.conf"
 
     def _run(settings, check=False, diff=False, **args):
-        args.update(settings=settings, path=str(conf), proc_root=str(proc),
+        args.setdefault("path", str(conf))
+        args.update(settings=settings, proc_root=str(proc),
                     _ansible_check_mode=check, _ansible_diff=diff, _ansible_tmpdir=str(tmp_path))
         module_args(args)
         with pytest.raises(SystemExit) as exc:
@@ -184,6 +185,23 @@ def test_bad_input_is_refused_before_any_change(run, proc, settings, words):
     assert "nothing changed" in result["msg"]
     assert not run.conf.exists()
     assert {key: kernel(proc, key) for key in before} == before
+
+
+@pytest.mark.parametrize(("path", "words"), [
+    ("99-k8s-network.conf", ["'99-k8s-network.conf'", "must be an absolute file path"]),
+    ("/nonexistent-edgeops/99.conf",
+     ["'/nonexistent-edgeops/99.conf'", "directory /nonexistent-edgeops does not exist"]),
+])
+def test_unwritable_path_is_refused_before_the_runtime_changes(run, proc, tmp_path, monkeypatch, path, words):
+    """Before the fix the runtime values were applied first, then writing the file failed."""
+    monkeypatch.chdir(tmp_path)
+    before = kernel(proc, "net.core.somaxconn")
+    result = run({"net.core.somaxconn": 8192}, path=path)
+    assert result["rc"] == 1 and result["failed"]
+    for word in [*words, "nothing changed"]:
+        assert word in result["msg"]
+    assert kernel(proc, "net.core.somaxconn") == before
+    assert not (tmp_path / "99-k8s-network.conf").exists()
 
 
 def test_verify_failure_rolls_back_and_leaves_the_file(run, proc):
