@@ -35,6 +35,15 @@ apt_packages=(
   git                 # the audit record's commit, ansible-galaxy, the changelog tools
   shellcheck          # lint of the project's shell scripts
   rsync               # gitlab-ci-local copies each job's tracked files with it (tests/integration)
+  # scripts/build_kubernetes.sh builds the real kubeadm 1.20.2 the integration tests run
+  # (and the lab's Kubernetes packages) from Debian's source package: listed here, not installed
+  # by that script, so the fresh-machine test proves a clean Debian 12 can build it.
+  golang-1.19-go      # the Go Debian builds its kubernetes 1.20.2 packages with
+  make                # upstream's build: make WHAT=cmd/kubeadm
+  gcc                 # cgo (kubelet) and the static pause binary
+  libc6-dev           # gcc -static links pause against it
+  golang-github-modern-go-reflect2-dev  # reflect2 1.0.2 replaces the tree's 1.0.1, which crashes under Go 1.18+
+  dpkg-dev            # dpkg-source unpacks the source package; dpkg-scanpackages indexes the local apt repo
 )
 if [[ ${1:-} == --list-packages ]]; then  # the list above, one per line
   printf '%s\n' "${apt_packages[@]}"
