@@ -121,6 +121,7 @@ import time
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.edgeops.gitops.plugins.module_utils._mysql_runtime import read_runtime
 from ansible_collections.edgeops.gitops.plugins.module_utils._mysql_tuning import (
     normalise_name,
     normalise_value,
@@ -136,20 +137,6 @@ else:
     PYMYSQL_ERROR = None
 
 _NAME = re.compile(r"^[a-z0-9_]+$")
-
-
-def read_runtime(cursor, names):
-    """{name: value} from SHOW GLOBAL VARIABLES, and the read-only names (MariaDB)."""
-    cursor.execute("SHOW GLOBAL VARIABLES")
-    runtime = {str(k).lower(): ("" if v is None else str(v)) for k, v in cursor.fetchall()}
-    readonly = set()
-    if "mariadb" in runtime.get("version", "").lower() and names:
-        marks = ", ".join(["%s"] * len(names))
-        cursor.execute(
-            "SELECT LOWER(VARIABLE_NAME) FROM information_schema.SYSTEM_VARIABLES"
-            f" WHERE READ_ONLY = 'YES' AND LOWER(VARIABLE_NAME) IN ({marks})", list(names))
-        readonly = {row[0] for row in cursor.fetchall()}
-    return runtime, readonly
 
 
 def sql_value(value):
