@@ -17,16 +17,25 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.edgeops.gitops.plugins.module_utils import _blockdev
 from ansible_collections.edgeops.gitops.plugins.modules import etcd_disk
 
-GIB = 1024 ** 3
+GIB = 1024**3
 MOUNTINFO = (
     "22 1 254:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw\n"
     "30 22 259:1 / /var/lib/etcd rw,noatime shared:9 - ext4 /dev/nvme1n1 rw\n"
     "31 22 8:16 / /srv/my\\040data rw,relatime shared:10 - xfs /dev/sdb rw\n"
 )
-SETTINGS = {"device": "/dev/nvme1n1", "min_size": "8g", "fstype": "ext4", "label": "etcd-data",
-            "mount_point": "/var/lib/etcd", "mount_options": ["noatime"], "data_dir": "/var/lib/etcd/data",
-            "data_dir_owner": "root", "data_dir_group": "root", "record_path": "/etc/edgeops/etcd-disk.json",
-            "format_destroying_existing_data_on": ""}
+SETTINGS = {
+    "device": "/dev/nvme1n1",
+    "min_size": "8g",
+    "fstype": "ext4",
+    "label": "etcd-data",
+    "mount_point": "/var/lib/etcd",
+    "mount_options": ["noatime"],
+    "data_dir": "/var/lib/etcd/data",
+    "data_dir_owner": "root",
+    "data_dir_group": "root",
+    "record_path": "/etc/edgeops/etcd-disk.json",
+    "format_destroying_existing_data_on": "",
+}
 
 
 def _write(path, text):
@@ -41,7 +50,8 @@ def make_disk(root, name, majmin, *, size_bytes, rotational="0", removable="0", 
     _write(block / "queue" / "rotational", rotational)
     for index, part in enumerate(partitions, start=1):
         _write(block / part / "partition", str(index))
-        _write(block / part / "dev", "%s:%d" % (majmin.split(":")[0], int(majmin.split(":")[1]) + index))
+        major, minor = majmin.split(":")
+        _write(block / part / "dev", f"{major}:{int(minor) + index}")
     (block / "holders").mkdir(parents=True, exist_ok=True)
     for holder in holders:
         (block / "holders" / holder).mkdir()
@@ -67,12 +77,14 @@ def tree(tmp_path):
 @pytest.fixture
 def block_nodes(monkeypatch):
     """Make the fake /dev entries block devices with the major:minor of their sysfs entry."""
+
     def fake_stat(path):
         name = os.path.basename(path)
         majmin = {"vda": (254, 0), "nvme1n1": (259, 1), "nvme2n1": (259, 5), "sdb": (8, 16)}.get(name)
         if majmin is None:
             return os.stat(path)
         return SimpleNamespace(st_mode=stat.S_IFBLK | 0o660, st_rdev=os.makedev(*majmin))
+
     monkeypatch.setattr(_blockdev, "device_stat", fake_stat)
 
 
@@ -81,18 +93,26 @@ def fake_run(blkid=None, wipefs=None):
         if argv[0] == "blkid":
             if not blkid:
                 return 2, "", ""
-            return 0, "".join("%s=%s\n" % kv for kv in blkid.items()), ""
+            return 0, "".join("{}={}\n".format(*kv) for kv in blkid.items()), ""
         return 0, json.dumps({"signatures": wipefs or []}), ""
+
     return run
 
 
 # --- sysfs and mountinfo -------------------------------------------------------------------
 
+
 def test_mountinfo_unescapes_and_keeps_per_mount_options():
     entries = _blockdev.parse_mountinfo(MOUNTINFO)
     assert [e["mount_point"] for e in entries] == ["/", "/var/lib/etcd", "/srv/my data"]
-    assert entries[1] == {"majmin": "259:1", "root": "/", "mount_point": "/var/lib/etcd",
-                          "options": ["rw", "noatime"], "fstype": "ext4", "source": "/dev/nvme1n1"}
+    assert entries[1] == {
+        "majmin": "259:1",
+        "root": "/",
+        "mount_point": "/var/lib/etcd",
+        "options": ["rw", "noatime"],
+        "fstype": "ext4",
+        "source": "/dev/nvme1n1",
+    }
 
 
 def test_sysfs_candidates_share_the_facts_rules(tree):
@@ -113,7 +133,10 @@ def test_pick_prefers_the_recorded_disk_then_the_best_candidate(tree):
     auto = dict(SETTINGS, device="")
     assert etcd_disk.pick_device(auto, record, root=str(tree)) == ("/dev/nvme1n1", "")
     assert etcd_disk.pick_device(auto, {}, root=str(tree)) == ("/dev/nvme2n1", "")
-    assert etcd_disk.pick_device(dict(SETTINGS, device="/dev/sdb"), record, root=str(tree)) == ("/dev/sdb", "")
+    assert etcd_disk.pick_device(dict(SETTINGS, device="/dev/sdb"), record, root=str(tree)) == (
+        "/dev/sdb",
+        "",
+    )
 
 
 def test_no_fit_disk_names_every_rejection(tree):
@@ -125,6 +148,7 @@ def test_no_fit_disk_names_every_rejection(tree):
 
 
 # --- the probe ----------------------------------------------------------------------------
+
 
 def test_probe_reads_size_mounts_and_signatures(tree, block_nodes):
     run = fake_run(blkid={"TYPE": "ext4", "LABEL": "etcd-data", "UUID": "u-1"})
@@ -152,15 +176,26 @@ def test_probe_of_a_missing_or_plain_file(tree):
 def test_a_failing_blkid_is_an_error_not_silence(tree, block_nodes):
     def run(argv):
         return (4, "", "cannot open") if argv[0] == "blkid" else (0, "", "")
+
     p = _blockdev.probe_device("/dev/nvme2n1", "/var/lib/etcd", run, root=str(tree))
     assert p["errors"] == ["blkid -p failed for /dev/nvme2n1 (rc 4): cannot open"]
 
 
 # --- the refusal rules --------------------------------------------------------------------
 
+
 def judge(probe, **kw):
-    args = dict(device="/dev/nvme2n1", record={}, record_path="/etc/edgeops/etcd-disk.json", label="etcd-data",
-                fstype="ext4", mount_point="/var/lib/etcd", min_size="8g", min_bytes=8 * GIB, override="")
+    args = dict(
+        device="/dev/nvme2n1",
+        record={},
+        record_path="/etc/edgeops/etcd-disk.json",
+        label="etcd-data",
+        fstype="ext4",
+        mount_point="/var/lib/etcd",
+        min_size="8g",
+        min_bytes=8 * GIB,
+        override="",
+    )
     args.update(kw)
     return _blockdev.judge_probe(probe, **args)
 
@@ -183,25 +218,41 @@ def test_a_foreign_filesystem_is_refused_unless_named_in_the_override():
     j = judge(probe)
     msg = _blockdev.refusal_message(j, device="/dev/nvme2n1", host="m1")
     assert j["hard"] == []
-    assert msg.startswith("Refusing to use /dev/nvme2n1 for etcd on m1: /dev/nvme2n1 carries ext4 (label "
-                          "foreign-data, UUID f-1) that this role did not create (its own has label etcd-data "
-                          "and the UUID in /etc/edgeops/etcd-disk.json)")
+    assert msg.startswith(
+        "Refusing to use /dev/nvme2n1 for etcd on m1: /dev/nvme2n1 carries ext4 (label "
+        "foreign-data, UUID f-1) that this role did not create (its own has label etcd-data "
+        "and the UUID in /etc/edgeops/etcd-disk.json)"
+    )
     assert "etcd_storage_format_destroying_existing_data_on: /dev/nvme2n1" in msg
     assert _blockdev.refusal_message(judge(probe, override="/dev/nvme9n1"), device="/dev/nvme2n1", host="m1")
-    assert _blockdev.refusal_message(judge(probe, override="/dev/nvme2n1"), device="/dev/nvme2n1", host="m1") == ""
+    assert (
+        _blockdev.refusal_message(judge(probe, override="/dev/nvme2n1"), device="/dev/nvme2n1", host="m1")
+        == ""
+    )
 
 
-@pytest.mark.parametrize("change, expected", [
-    ({"exists": False, "is_block": False}, "/dev/nvme2n1 does not exist"),
-    ({"is_block": False}, "/dev/nvme2n1 is not a block device"),
-    ({"size_bytes": GIB}, "/dev/nvme2n1 is 1073741824 bytes, smaller than etcd_storage_min_size 8g (8589934592 bytes)"),
-    ({"holders": ["dm-0"]}, "/dev/nvme2n1 is held by dm-0 (LVM, RAID or dm-crypt)"),
-    ({"mounts": [{"mount_point": "/srv/other", "majmin": "259:5"}]}, "/dev/nvme2n1 is mounted at /srv/other"),
-    ({"in_use": True, "in_use_error": "EBUSY: busy"}, "is in use (EBUSY: busy on an exclusive open)"),
-    ({"target_mount": {"majmin": "8:16", "source": "/dev/sdb", "options": []}},
-     "/var/lib/etcd already has /dev/sdb mounted on it"),
-    ({"errors": ["reading /dev/nvme2n1 failed: Permission denied"]}, "reading /dev/nvme2n1 failed"),
-])
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        ({"exists": False, "is_block": False}, "/dev/nvme2n1 does not exist"),
+        ({"is_block": False}, "/dev/nvme2n1 is not a block device"),
+        (
+            {"size_bytes": GIB},
+            "/dev/nvme2n1 is 1073741824 bytes, smaller than etcd_storage_min_size 8g (8589934592 bytes)",
+        ),
+        ({"holders": ["dm-0"]}, "/dev/nvme2n1 is held by dm-0 (LVM, RAID or dm-crypt)"),
+        (
+            {"mounts": [{"mount_point": "/srv/other", "majmin": "259:5"}]},
+            "/dev/nvme2n1 is mounted at /srv/other",
+        ),
+        ({"in_use": True, "in_use_error": "EBUSY: busy"}, "is in use (EBUSY: busy on an exclusive open)"),
+        (
+            {"target_mount": {"majmin": "8:16", "source": "/dev/sdb", "options": []}},
+            "/var/lib/etcd already has /dev/sdb mounted on it",
+        ),
+        ({"errors": ["reading /dev/nvme2n1 failed: Permission denied"]}, "reading /dev/nvme2n1 failed"),
+    ],
+)
 def test_live_data_is_never_overridable(change, expected):
     j = judge(blank_probe(**change), override="/dev/nvme2n1")
     msg = _blockdev.refusal_message(j, device="/dev/nvme2n1", host="m1")
@@ -218,10 +269,19 @@ def test_our_own_filesystem_is_recognised_by_label_and_recorded_uuid():
 
 # --- the plan ----------------------------------------------------------------------------
 
+
 def converged():
-    target = {"majmin": "259:5", "source": "/dev/nvme2n1", "options": ["rw", "noatime"], "mount_point": "/var/lib/etcd"}
-    probe = blank_probe(blkid={"TYPE": "ext4", "LABEL": "etcd-data", "UUID": "u-1"}, target_mount=target,
-                        mounts=[dict(target)])
+    target = {
+        "majmin": "259:5",
+        "source": "/dev/nvme2n1",
+        "options": ["rw", "noatime"],
+        "mount_point": "/var/lib/etcd",
+    }
+    probe = blank_probe(
+        blkid={"TYPE": "ext4", "LABEL": "etcd-data", "UUID": "u-1"},
+        target_mount=target,
+        mounts=[dict(target)],
+    )
     return probe, judge(probe, record={"uuid": "u-1"})
 
 
@@ -241,10 +301,19 @@ def test_drifted_fstab_live_options_and_mode_are_three_items():
     wide = SimpleNamespace(st_mode=stat.S_IFDIR | 0o755, st_uid=0, st_gid=0)
     items = etcd_disk.plan_storage(dict(SETTINGS, device="/dev/nvme2n1"), j, probe, fstab, wide)
     assert items == [
-        {"key": "fstab", "before": "UUID=u-1 /var/lib/etcd ext4 defaults 0 2",
-         "after": "UUID=u-1 /var/lib/etcd ext4 noatime 0 2", "path": "/etc/fstab"},
+        {
+            "key": "fstab",
+            "before": "UUID=u-1 /var/lib/etcd ext4 defaults 0 2",
+            "after": "UUID=u-1 /var/lib/etcd ext4 noatime 0 2",
+            "path": "/etc/fstab",
+        },
         {"key": "mount_options", "before": "rw,relatime", "after": "noatime", "path": "/var/lib/etcd"},
-        {"key": "data_dir", "before": "0755 root:root", "after": "0700 root:root", "path": "/var/lib/etcd/data"},
+        {
+            "key": "data_dir",
+            "before": "0755 root:root",
+            "after": "0700 root:root",
+            "path": "/var/lib/etcd/data",
+        },
     ]
 
 
@@ -267,8 +336,11 @@ def test_a_blank_disk_plans_everything():
 
 # --- through AnsibleModule: check mode reports the plan, a normal run changes nothing itself ------------
 
+
 @pytest.mark.parametrize("check_mode, expect_changed", [(True, True), (False, False)])
-def test_the_module_reports_the_plan_as_drift_only_in_check_mode(monkeypatch, capsys, check_mode, expect_changed):
+def test_the_module_reports_the_plan_as_drift_only_in_check_mode(
+    monkeypatch, capsys, check_mode, expect_changed
+):
     probe, _ = converged()
     probe["target_mount"]["options"] = ["rw", "relatime"]
     monkeypatch.setattr(etcd_disk, "read_record", lambda path: {"uuid": "u-1"})
