@@ -19,6 +19,7 @@ from typing import NoReturn
 from edgeops import __version__
 from edgeops.errors import EdgeopsError, UsageError
 from edgeops.rc import RC
+from edgeops.strategy import STRATEGIES
 
 #: Subcommand modules, in the order ``--help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -52,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 ok / in sync, 1 error, 2 drift found, 64 usage error, 130 interrupted.",
     )
     parser.add_argument("--version", action="version", version=f"edgeops {__version__}")
+    parser.add_argument(
+        "--strategy", choices=STRATEGIES, default=None,
+        help="Ansible strategy for apply, drift and demo: linear (Ansible's), or mitogen "
+             "(Mitogen for Ansible, pip install 'edgeops[mitogen]'); default: ansible.cfg's",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name in COMMAND_MODULES:

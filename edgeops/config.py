@@ -48,6 +48,8 @@ class RunConfig:
     report_file: Path | None = None
     #: Keep the runner's ``stdout``/``stderr`` artifacts (they hold every ``--diff``).
     keep_artifacts: bool = False
+    #: Ansible strategy for the run (``edgeops.strategy.STRATEGIES``); None: ansible.cfg decides.
+    strategy: str | None = None
 
     @property
     def command(self) -> str:

@@ -39,6 +39,7 @@ import ansible_runner  # type: ignore[import-untyped]
 
 from edgeops.config import RunConfig
 from edgeops.errors import EdgeopsError
+from edgeops.strategy import strategy_env
 
 EventHandler = Callable[[dict[str, Any]], None]
 
@@ -195,7 +196,7 @@ def run_playbook(
             suppress_env_files=True,
             # edgeops writes this run's audit record itself (also when interrupted):
             # the drift callback must not append a second one.
-            envvars={**report_env(config), "EDGEOPS_DRIFT_AUDIT": "false"},
+            envvars={**report_env(config), **strategy_env(config.strategy), "EDGEOPS_DRIFT_AUDIT": "false"},
         )
     finally:
         shutil.rmtree(private, ignore_errors=True)

@@ -34,6 +34,7 @@ apt_packages=(
   python3-venv        # the .venv that holds edgeops and its tools
   git                 # the audit record's commit, ansible-galaxy, the changelog tools
   shellcheck          # lint of the project's shell scripts
+  openssh-client      # ssh, ssh-keygen: the lab's SSH connection (edgeops lab up, ansible)
   rsync               # gitlab-ci-local copies each job's tracked files with it (tests/integration)
   # scripts/build_kubernetes.sh builds the real kubeadm 1.20.2 the integration tests run
   # (and the lab's Kubernetes packages) from Debian's source package: listed here, not installed
@@ -77,7 +78,7 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   # pip.conf) goes to a log that is shown only when the install fails.
   log=.venv/pip-install.log
   if ! { .venv/bin/python -m pip install -q --upgrade pip &&
-         .venv/bin/python -m pip install -q -e ".[test]"; } >"$log" 2>&1; then
+         .venv/bin/python -m pip install -q -e ".[test,mitogen]"; } >"$log" 2>&1; then
     cat "$log" >&2
     echo "setup: pip install failed (log: $log)" >&2
     exit 1

@@ -162,7 +162,7 @@ def run_and_report(args: argparse.Namespace, check: bool) -> tuple[RC, dict[str,
         forks=args.forks, verbosity=args.verbose,
         artifacts_dir=args.artifacts_dir or default_artifacts_dir(),
         ident=new_ident(command), report_file=report_file,
-        keep_artifacts=args.keep_artifacts,
+        keep_artifacts=args.keep_artifacts, strategy=getattr(args, "strategy", None),
     )
     audit = open_store(args.audit_log)
     err = console.stderr()

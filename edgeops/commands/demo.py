@@ -78,6 +78,7 @@ class _Demo:
             playbook=DEFAULT_PLAYBOOK, inventory=self.inventories, limit=None, forks=None,
             format="table", output=None, audit_log=self.args.audit_log, lock_timeout=None,
             artifacts_dir=None, verbose=0, keep_artifacts=False,
+            strategy=getattr(self.args, "strategy", None),
         )
         rc, report = run_and_report(ns, check=command == "drift")
         base = self.args.report_dir / f"{self.step:02d}-{command}"

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from edgeops import console
 from edgeops.lab.image import DISTROS, check_distro, ensure_image
-from edgeops.lab.manager import DEFAULT_STATE_DIR, Lab, LabConfig
+from edgeops.lab.manager import CONNECTIONS, DEFAULT_STATE_DIR, Lab, LabConfig
 from edgeops.lab.podman import Podman
 from edgeops.rc import RC
 
@@ -41,10 +41,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     up = lab_sub.add_parser("up", help="build the image if needed, start the five hosts")
     # No argparse `choices`: check_distro gives the one-line error the CLI promises.
     up.add_argument("--distro", default="bookworm", help=f"Debian release: {', '.join(DISTROS)}")
+    up.add_argument(
+        "--connection", choices=CONNECTIONS, default="ssh",
+        help="how the inventory reaches the hosts: ssh (default: a non-root user with sudo, the lab's "
+             "key pair, host keys pinned) or podman (podman exec as root)",
+    )
     common(up)
     up.set_defaults(func=_up)
 
-    down = lab_sub.add_parser("down", help="remove the hosts, loop devices and backing files")
+    down = lab_sub.add_parser(
+        "down", help="remove the hosts, loop devices, backing files, the lab's SSH keys and known_hosts"
+    )
     common(down)
     down.set_defaults(func=_down)
 
@@ -64,6 +71,7 @@ def _config(args: argparse.Namespace) -> LabConfig:
         distro=check_distro(getattr(args, "distro", "bookworm")),
         state_dir=args.state_dir,
         inventory_dir=args.inventory_dir,
+        connection=getattr(args, "connection", "ssh"),
     )
 
 

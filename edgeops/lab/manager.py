@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import yaml
 
 from edgeops.errors import EdgeopsError
 from edgeops.lab import podman as pm
+from edgeops.lab import ssh
 from edgeops.lab.image import INIT, RECIPE_LABEL, ImageRecipe, check_distro, ensure_image
 from edgeops.lab.topology import ETCD_DISK_SIZE, NETWORK, REFERENCE, SUBNET, LabHost
 from edgeops.report import write_atomic
@@ -27,6 +29,8 @@ DEFAULT_STATE_DIR = Path("/var/lib/edgeops/lab")
 STANDIN_DEST = "/usr/local/lib/edgeops-standin"
 #: tests/standin/ of the checkout this package runs from, if any.
 CHECKOUT_STANDINS = Path(__file__).resolve().parents[2] / "tests" / "standin"
+#: How the inventory reaches the hosts: over SSH as users do (default), or podman exec.
+CONNECTIONS: tuple[str, ...] = ("ssh", "podman")
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,9 @@ class LabConfig:
     name: str = NETWORK
     subnet: str = SUBNET
     standin_dir: Path | None = CHECKOUT_STANDINS
+    #: ``ssh``: a non-root user with sudo, the lab key, pinned host keys; ``podman``: podman exec as root.
+    connection: str = "ssh"
+    user: str = ssh.LAB_USER
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,11 @@ class Lab:
 
     def _backing_file(self, host: LabHost) -> Path:
         return self.config.state_dir / f"{host.name}-etcd-disk.img"
+
+    @property
+    def ssh_files(self) -> ssh.SshFiles:
+        """The lab's key pair and known_hosts (``<state dir>/ssh``)."""
+        return ssh.SshFiles(self.config.state_dir / "ssh")
 
     def _load_state(self) -> dict[str, Any]:
         try:
@@ -109,6 +121,8 @@ class Lab:
         self._save_state(state)
         self._wait_booted()
         actions.extend(self._install_standins())
+        if self.config.connection == "ssh":
+            actions.extend(self._setup_ssh())
         if self._write_inventory(disks):
             actions.append(f"wrote {self.config.inventory_dir / 'hosts.yml'}")
         return actions
@@ -223,6 +237,46 @@ class Lab:
             actions.append(f"installed the kubeadm stand-ins on {host.name}")
         return actions
 
+    def _setup_ssh(self) -> list[str]:
+        """Key pair, user with sudo on every host, pinned host keys; then prove each login works."""
+        files = self.ssh_files
+        actions = [f"created the lab key pair {files.private_key}"] if ssh.ensure_keypair(files) else []
+        script = ssh.user_setup_script(self.config.user, files.public_key.read_text(encoding="utf-8"))
+        entries = []
+        for host in self.config.hosts:
+            done = self.podman("exec", host.name, "sh", "-c", script).stdout.split("\n")
+            actions.extend(f"{host.name}: {line}" for line in done if line.strip())
+            key = self.podman("exec", host.name, "cat", ssh.HOST_KEY, check=False)
+            if key.returncode != 0:
+                raise EdgeopsError(f"{host.name} has no SSH host key ({ssh.HOST_KEY})",
+                                   hint=f"look at: podman exec {host.name} systemctl status ssh")
+            entries.append((host.name, host.address, key.stdout))
+        if ssh.write_if_changed(files.known_hosts, ssh.known_hosts_text(entries), mode=0o644):
+            actions.append(f"pinned {len(entries)} host keys in {files.known_hosts}")
+        for host in self.config.hosts:
+            ssh.check_login(files, self.config.user, host.address, host.name)
+        return actions
+
+    def _connection_vars(self, host: LabHost) -> dict[str, Any]:
+        """Host variables that say how Ansible reaches ``host``."""
+        if self.config.connection == "podman":
+            return {}
+        return {"ansible_host": host.address}
+
+    def _group_connection_vars(self) -> dict[str, Any]:
+        """``all`` variables for the chosen connection."""
+        if self.config.connection == "podman":
+            return {"ansible_connection": "containers.podman.podman"}
+        files = self.ssh_files
+        return {
+            "ansible_connection": "ssh",
+            "ansible_user": self.config.user,
+            "ansible_become": True,
+            "ansible_become_method": "sudo",
+            "ansible_ssh_private_key_file": str(files.private_key.resolve()),
+            "ansible_ssh_common_args": ssh.SshFiles(files.directory.resolve()).common_args(),
+        }
+
     def _systemd_state(self, name: str) -> str:
         proc = self.podman("exec", name, "systemctl", "is-system-running", check=False)
         return proc.stdout.strip() or "-"
@@ -232,6 +286,7 @@ class Lab:
         groups: dict[str, dict[str, Any]] = {}
         for host in self.config.hosts:
             hv: dict[str, Any] = {
+                **self._connection_vars(host),
                 "edgeops_lab_address": host.address,
                 "edgeops_lab_memory_mb": host.memory_mb,
                 **host.hostvars,
@@ -243,7 +298,7 @@ class Lab:
         inventory = {
             "all": {
                 "vars": {
-                    "ansible_connection": "containers.podman.podman",
+                    **self._group_connection_vars(),
                     "ansible_python_interpreter": "/usr/bin/python3",
                 },
                 "children": {
@@ -294,7 +349,7 @@ class Lab:
 
     # -- down ------------------------------------------------------------------
     def down(self) -> list[str]:
-        """Remove containers, the network, loop devices and backing files."""
+        """Remove containers, the network, loop devices, backing files, the SSH keys and known_hosts."""
         self.podman.ensure_usable()
         actions: list[str] = []
         for name in self.podman.containers_with_label(f"{LAB_LABEL}={self.config.name}"):
@@ -314,6 +369,9 @@ class Lab:
                 actions.append(f"deleted {backing}")
         if self._state_file.exists():
             self._state_file.unlink()
+        if self.ssh_files.directory.exists():
+            shutil.rmtree(self.ssh_files.directory)
+            actions.append(f"deleted the lab key pair and known_hosts ({self.ssh_files.directory})")
         inv = self.config.inventory_dir / "hosts.yml"
         if inv.exists():
             inv.unlink()

@@ -2,7 +2,8 @@
 """Run converge.yml against the instance and print which tasks reported a change.
 
 Usage: changed_tasks.py [--check] [ansible-playbook args...]
-Prints JSON: {"rc": int, "changed": [task names], "failed": [task names], "msgs": [failure messages]}.
+Prints JSON: {"rc": int, "changed": [task names], "items": [keys of the changed results' `changes`],
+"failed": [task names], "msgs": [failure messages]}.
 Read from the ansible.posix.json callback, never from human output.
 """
 
@@ -26,20 +27,22 @@ def main(argv: list[str]) -> int:
     try:
         report = json.loads(proc.stdout)
     except json.JSONDecodeError:
-        print(json.dumps({"rc": proc.returncode, "changed": [], "failed": ["<no json>"],
+        print(json.dumps({"rc": proc.returncode, "changed": [], "items": [], "failed": ["<no json>"],
                           "msgs": [proc.stdout[-2000:], proc.stderr[-2000:]]}))
         return 0
-    changed, failed, msgs = [], [], []
+    changed, items, failed, msgs = [], [], [], []
     for play in report.get("plays", []):
         for task in play.get("tasks", []):
             for result in task.get("hosts", {}).values():
                 name = task["task"]["name"]
                 if result.get("changed"):
                     changed.append(name)
+                    items.extend(c["key"] for c in result.get("changes") or [] if isinstance(c, dict))
                 if result.get("failed"):
                     failed.append(name)
                     msgs.append(f"{result.get('assertion', '')} {result.get('msg', '')}".strip())
-    print(json.dumps({"rc": proc.returncode, "changed": changed, "failed": failed, "msgs": msgs}))
+    print(json.dumps({"rc": proc.returncode, "changed": changed, "items": sorted(items), "failed": failed,
+                      "msgs": msgs}))
     return 0
 
 

@@ -1,17 +1,22 @@
 # Copyright: edgeops contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Block device judgement from facts: which disks could hold etcd's data.
+"""Which disks may hold etcd's data: the one home of the disk-fitness rules.
 
-Pure logic (no Ansible imports), shared by the etcd_disk_candidates filter.
-Facts can never prove a disk empty (a container sees the host's disks but
-not the host's mounts; without udev there are no by-uuid links), so this is
-only the first sieve: the etcd_storage role probes the chosen device itself
-before it writes anything.
+No Ansible imports; shared by the etcd_disk_candidates filter (a first sieve
+over facts) and the etcd_disk module (the probe of the device itself, and
+the rules that refuse to format it).  Facts can never prove a disk empty (a
+container sees the host's disks but not the host's mounts; without udev
+there are no by-uuid links), so the module probes the chosen device itself
+before the role writes anything.
 """
 
 from __future__ import annotations
 
+import errno
+import json
+import os
 import re
+import stat
 from typing import Any
 
 #: Kernel name prefixes of devices that are not disks of their own.
@@ -98,3 +103,231 @@ def judge_devices(devices: dict[str, Any], mounts: Any, min_bytes: int) -> dict[
             fit.append(name)
     fit.sort(key=lambda n: (0 if is_nvme_namespace(n) else 1, _natural_key(n)))
     return {"candidates": ["/dev/" + n for n in fit], "rejected": rejected}
+
+
+# ---------------------------------------------------------------------------
+# The device itself: what the kernel and the device say (the etcd_disk module).
+#
+# Facts cannot prove a disk empty: a privileged container sees the host's
+# disks but not the host's mounts, and without udev there are no by-uuid
+# links. So the probe asks the kernel and the device:
+#   - sysfs: size, partitions, holders (LVM, RAID, dm-crypt);
+#   - mountinfo: where it is mounted in this mount namespace, and what is
+#     mounted on the mount point;
+#   - an O_EXCL open: the kernel refuses it (EBUSY) while anything, in any
+#     mount namespace (the host's included), has the device mounted or claimed;
+#   - blkid -p and wipefs --no-act: filesystem, RAID, LVM and partition-table
+#     signatures read from the device itself.
+# Every path is relative to ``root`` so the unit tests run on fake trees.
+# ---------------------------------------------------------------------------
+
+def _unescape(field: str) -> str:
+    """mountinfo escapes space, tab, newline and backslash as octal."""
+    return field.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\")
+
+
+def parse_mountinfo(text: str) -> list:
+    """Entries of /proc/self/mountinfo: majmin, root, mount_point, options, fstype, source."""
+    entries = []
+    for line in text.splitlines():
+        fields = line.split()
+        if "-" not in fields:
+            continue
+        sep = fields.index("-")
+        entries.append({
+            "majmin": fields[2], "root": _unescape(fields[3]), "mount_point": _unescape(fields[4]),
+            "options": fields[5].split(","), "fstype": fields[sep + 1], "source": _unescape(fields[sep + 2]),
+        })
+    return entries
+
+
+def _read(path: str) -> str:
+    with open(path, encoding="utf-8") as handle:
+        return handle.read().strip()
+
+
+def sysfs_devices(root: str = "/") -> dict:
+    """The host's whole disks from /sys/block, shaped like ``ansible_facts.devices``.
+
+    Carries what :func:`rejection_reasons` reads (removable, rotational,
+    sectors, partitions, holders); no by-uuid links, which need udev: the
+    probe reads signatures from the device itself.
+    """
+    base = os.path.join(root, "sys/block")
+    devices: dict = {}
+    for name in sorted(os.listdir(base)) if os.path.isdir(base) else []:
+        sysdir = os.path.join(base, name)
+
+        def attr(rel: str, default: str = "0", _d: str = sysdir) -> str:
+            try:
+                return _read(os.path.join(_d, rel))
+            except OSError:
+                return default
+
+        partitions = {entry: {} for entry in os.listdir(sysdir)
+                      if os.path.exists(os.path.join(sysdir, entry, "partition"))}
+        holders_dir = os.path.join(sysdir, "holders")
+        devices[name] = {
+            "removable": attr("removable"), "rotational": attr("queue/rotational"),
+            "sectors": attr("size"), "partitions": partitions,
+            "holders": sorted(os.listdir(holders_dir)) if os.path.isdir(holders_dir) else [],
+            "links": {},
+        }
+    return devices
+
+
+def mounts_from_mountinfo(entries: list) -> list:
+    """``ansible_mounts``-shaped list (device, mount) from mountinfo entries."""
+    return [{"device": e["source"], "mount": e["mount_point"]} for e in entries if e["source"].startswith("/dev/")]
+
+
+def new_probe(device: str) -> dict:
+    """The probe's result before anything is known."""
+    return {"device": device, "exists": False, "is_block": False, "name": "", "size_bytes": 0, "majmin": "",
+            "partitions": [], "holders": [], "mounts": [], "in_use": False, "in_use_error": "",
+            "blkid": {}, "wipefs": [], "target_mount": None, "errors": []}
+
+
+def probe_device(device: str, mount_point: str, run, root: str = "/") -> dict:
+    """Read-only probe of ``device`` (see the comment above). Writes nothing.
+
+    ``run(argv) -> (rc, stdout, stderr)`` runs blkid and wipefs.
+    """
+    result = new_probe(device)
+    path = os.path.join(root, device.lstrip("/"))
+    entries = parse_mountinfo(_read_text(os.path.join(root, "proc/self/mountinfo")))
+    target = os.path.normpath(mount_point)
+    for entry in entries:
+        if entry["mount_point"] == target:
+            result["target_mount"] = entry  # the last one is the one on top
+    result["exists"] = os.path.lexists(path)
+    if not result["exists"]:
+        return result
+    st = device_stat(path)
+    if not stat.S_ISBLK(st.st_mode):
+        return result
+    result["is_block"] = True
+    majmin = "%d:%d" % (os.major(st.st_rdev), os.minor(st.st_rdev))
+    result["majmin"] = majmin
+    sysdir = os.path.join(root, "sys/dev/block", majmin)
+    result["name"] = os.path.basename(os.path.realpath(sysdir))
+    result["size_bytes"] = int(_read(os.path.join(sysdir, "size"))) * 512
+    partition_majmins = {}
+    for entry in sorted(os.listdir(sysdir), key=_natural_key):
+        if os.path.exists(os.path.join(sysdir, entry, "partition")):
+            result["partitions"].append(entry)
+            partition_majmins[_read(os.path.join(sysdir, entry, "dev"))] = entry
+    if os.path.isdir(os.path.join(sysdir, "holders")):
+        result["holders"] = sorted(os.listdir(os.path.join(sysdir, "holders")))
+    for entry in entries:
+        if entry["majmin"] == majmin or entry["majmin"] in partition_majmins:
+            result["mounts"].append(dict(entry, partition=partition_majmins.get(entry["majmin"])))
+    try:
+        # blkid exits 2 ("nothing found") also when it cannot open the device:
+        # only trust its silence when the device can be read here.
+        with open(path, "rb") as handle:
+            handle.read(4096)
+    except OSError as exc:
+        result["errors"].append("reading %s failed: %s" % (device, exc.strerror or exc))
+        return result
+    try:
+        os.close(os.open(path, os.O_RDONLY | os.O_EXCL))
+    except OSError as exc:
+        result["in_use"] = exc.errno == errno.EBUSY
+        result["in_use_error"] = "%s: %s" % (errno.errorcode.get(exc.errno, str(exc.errno)), exc.strerror)
+        if exc.errno != errno.EBUSY:
+            result["errors"].append("exclusive open of %s failed: %s" % (device, exc.strerror))
+    rc, out, err = run(["blkid", "-p", "-o", "export", path])
+    if rc == 0:
+        for line in out.splitlines():
+            if "=" in line:
+                key, value = line.split("=", 1)
+                result["blkid"][key] = value
+    elif rc != 2:  # 2: nothing found
+        result["errors"].append("blkid -p failed for %s (rc %d): %s" % (device, rc, err.strip()))
+    rc, out, err = run(["wipefs", "--no-act", "--json", path])
+    if rc == 0:
+        if out.strip():
+            result["wipefs"] = json.loads(out).get("signatures", [])
+    else:
+        result["errors"].append("wipefs --no-act failed for %s (rc %d): %s" % (device, rc, err.strip()))
+    return result
+
+
+def device_stat(path: str) -> os.stat_result:
+    """``os.stat`` of the device node (one place, so fake trees can stand in for /dev)."""
+    return os.stat(path)
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except OSError:
+        return ""
+
+
+def judge_probe(probe: dict, *, device: str, record: dict, record_path: str, label: str, fstype: str,
+                mount_point: str, min_size: str, min_bytes: int, override: str) -> dict:
+    """What the probe means for etcd's disk: is it ours, blank, mounted here; what forbids formatting it.
+
+    ``hard`` reasons can never be overridden (formatting would corrupt something
+    live, or the probe could not look); ``soft`` ones hold data that is not live
+    but not ours, and only the loud override (the device named in ``override``)
+    lets the role destroy it.
+    """
+    p, d = probe, device
+    blkid = p["blkid"]
+    mount_point = os.path.normpath(mount_point)
+    ours = (blkid.get("TYPE", "") in ("ext4", "xfs") and blkid.get("LABEL", "") == label
+            and blkid.get("UUID", "") != "" and blkid.get("UUID", "") == record.get("uuid", "")
+            and not p["partitions"])
+    blank = p["is_block"] and not p["errors"] and not blkid and not p["wipefs"] and not p["partitions"]
+    target = p["target_mount"]
+    mounted_here = bool(target is not None and p["majmin"] != "" and target["majmin"] == p["majmin"])
+    elsewhere = [m["mount_point"] for m in p["mounts"] if m["mount_point"] != mount_point]
+    hard = []
+    if not p["exists"]:
+        hard.append(d + " does not exist")
+    if p["exists"] and not p["is_block"]:
+        hard.append(d + " is not a block device")
+    hard.extend(p["errors"])
+    if p["is_block"] and p["size_bytes"] < min_bytes:
+        hard.append("%s is %d bytes, smaller than etcd_storage_min_size %s (%d bytes)"
+                    % (d, p["size_bytes"], min_size, min_bytes))
+    if p["holders"]:
+        hard.append("%s is held by %s (LVM, RAID or dm-crypt)" % (d, ", ".join(p["holders"])))
+    if elsewhere:
+        hard.append("%s is mounted at %s" % (d, ", ".join(elsewhere)))
+    if p["in_use"] and not mounted_here:
+        hard.append("%s is in use (%s on an exclusive open): mounted in another mount namespace, such as the"
+                    " host of this container, or claimed by another program" % (d, p["in_use_error"]))
+    if target is not None and not mounted_here:
+        hard.append("%s already has %s mounted on it" % (mount_point, target["source"]))
+    soft = []
+    if p["partitions"]:
+        soft.append("%s has partitions (%s)" % (d, ", ".join(p["partitions"])))
+    if not ours and (blkid or p["wipefs"]):
+        soft.append("%s carries %s (label %s, UUID %s) that this role did not create (its own has label %s"
+                    " and the UUID in %s)"
+                    % (d, blkid.get("TYPE", blkid.get("PTTYPE", "a signature")), blkid.get("LABEL", "none"),
+                       blkid.get("UUID", blkid.get("PTUUID", "none")), label, record_path))
+    if ours and blkid.get("TYPE") != fstype:
+        soft.append("%s holds the role's own %s filesystem but etcd_storage_fstype is %s"
+                    % (d, blkid.get("TYPE"), fstype))
+    return {"ours": ours, "blank": blank, "mounted_here": mounted_here, "elsewhere": elsewhere,
+            "hard": hard, "soft": soft, "override": override != "" and override == device}
+
+
+def refusal_message(judgement: dict, *, device: str, host: str) -> str:
+    """The refusal, or '' when the device may be used."""
+    hard, soft = judgement["hard"], judgement["soft"]
+    if not hard and (not soft or judgement["override"]):
+        return ""
+    text = "Refusing to use %s for etcd on %s: %s. " % (device, host, "; ".join(hard + soft))
+    if hard:
+        text += "Pick another device (etcd_storage_device); this cannot be overridden. "
+    else:
+        text += ("If, and only if, everything on %s may be destroyed, set"
+                 " etcd_storage_format_destroying_existing_data_on: %s. " % (device, device))
+    return text + "Nothing was changed."

@@ -119,9 +119,10 @@ version:
 import re
 import time
 import traceback
-from typing import Any, Collection
+from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.edgeops.gitops.plugins.module_utils._mysql_runtime import read_runtime
 from ansible_collections.edgeops.gitops.plugins.module_utils._mysql_tuning import (
     normalise_name,
     normalise_value,
@@ -135,20 +136,6 @@ except ImportError:  # pragma: no cover - reported by the module
     PYMYSQL_ERROR = traceback.format_exc()
 
 _NAME = re.compile(r"^[a-z0-9_]+$")
-
-
-def read_runtime(cursor: Any, names: Collection[str]) -> tuple[dict[str, str], set[str]]:
-    """{name: value} from SHOW GLOBAL VARIABLES, and the read-only names (MariaDB)."""
-    cursor.execute("SHOW GLOBAL VARIABLES")
-    runtime = {str(k).lower(): ("" if v is None else str(v)) for k, v in cursor.fetchall()}
-    readonly: set[str] = set()
-    if "mariadb" in runtime.get("version", "").lower() and names:
-        marks = ", ".join(["%s"] * len(names))
-        cursor.execute(
-            "SELECT LOWER(VARIABLE_NAME) FROM information_schema.SYSTEM_VARIABLES"
-            f" WHERE READ_ONLY = 'YES' AND LOWER(VARIABLE_NAME) IN ({marks})", list(names))
-        readonly = {row[0] for row in cursor.fetchall()}
-    return runtime, readonly
 
 
 def sql_value(value: Any) -> int | str:

@@ -35,6 +35,8 @@ import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 from typing import Any
 
+from ansible_collections.edgeops.gitops.plugins.module_utils._items import text_items
+
 SCHEMA = "edgeops.gitops/drift-report/v2"
 COLLECTION_PREFIX = "edgeops.gitops."
 
@@ -114,25 +116,6 @@ def _item(key: Any, before: Any, after: Any, where: list[str], path: Any = None,
     return item
 
 
-_KV_LINE = re.compile(r"^\s*([A-Za-z0-9_.\-/\[\]]+)\s*(?:=|:\s)\s*(.*?)\s*$")
-
-
-def _key_values(text: str) -> tuple[dict[str, str], list[str]]:
-    """``key = value`` / ``key: value`` lines of a config file, and the other content lines."""
-    pairs: dict[str, str] = {}
-    other: list[str] = []
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith(("#", ";", "//")) or (line.startswith("[") and line.endswith("]")):
-            continue  # comments, blank lines, [section] headers
-        m = _KV_LINE.match(line)
-        if m:
-            pairs[m.group(1)] = m.group(2)
-        else:
-            other.append(line)
-    return pairs, other
-
-
 def _path_of(diff: dict[str, Any], result: dict[str, Any]) -> str | None:
     candidates = (diff.get("after_header"), diff.get("before_header"), result.get("dest"), result.get("path"))
     for value in candidates:
@@ -154,23 +137,9 @@ def _diff_items(diff: dict[str, Any], result: dict[str, Any]) -> list[dict[str, 
             if b.get(k) != a.get(k) and k != "path"
         ]
     if isinstance(before, str) or isinstance(after, str):
-        b_pairs, b_other = _key_values(before or "")
-        a_pairs, a_other = _key_values(after or "")
-        items = [
-            _item(k, b_pairs.get(k), a_pairs.get(k), ["file"], path)
-            for k in sorted(set(b_pairs) | set(a_pairs))
-            if b_pairs.get(k) != a_pairs.get(k)
-        ]
-        removed = [line for line in b_other if line not in a_other]
-        added = [line for line in a_other if line not in b_other]
-        if removed or added or (not items and before != after):
-            items.append(_item(
-                "content",
-                f"{len(removed)} line(s) not in Git" if before else "absent",
-                f"{len(added)} line(s) from Git" if after else "absent",
-                ["file"], path,
-            ))
-        return items
+        return [_item(i["key"], i["before"], i["after"], i["where"], i["path"])
+                for i in text_items(before if isinstance(before, str) else None,
+                                    after if isinstance(after, str) else None, path)]
     return []
 
 

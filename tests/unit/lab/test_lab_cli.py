@@ -93,7 +93,7 @@ def test_inventory_shape(tmp_path: Path):
     assert lab._write_inventory({"k8s-master-01": "/dev/loop7"}) is True
     assert lab._write_inventory({"k8s-master-01": "/dev/loop7"}) is False  # unchanged: not rewritten
     data = yaml.safe_load((tmp_path / "inv" / "hosts.yml").read_text())["all"]
-    assert data["vars"]["ansible_connection"] == "containers.podman.podman"
+    assert data["vars"]["ansible_connection"] == "ssh"  # the default; --connection podman: test_lab_ssh.py
     cluster = data["children"]["k8s_cluster"]["children"]
     assert list(cluster["k8s_master"]["hosts"]) == ["k8s-master-01"]
     assert list(cluster["k8s_worker"]["hosts"]) == ["k8s-worker-0", "k8s-worker-1", "k8s-worker-2"]

@@ -12,7 +12,9 @@ import subprocess
 
 import pytest
 
+from edgeops.errors import EdgeopsError
 from edgeops.lab import podman as pm
+from edgeops.lab import ssh
 from edgeops.lab.image import IMAGE_REPO
 from edgeops.lab.manager import Lab, LabConfig
 from edgeops.lab.topology import LabHost
@@ -58,7 +60,26 @@ def test_up_twice_then_down_leaves_nothing(lab):
     device = pm.losetup_find(backing)
     assert device and device.startswith("/dev/loop")
 
+    # SSH: up logged in to each host as the lab user with the pinned host key and ran sudo.
+    files = lab.ssh_files
+    pinned = files.known_hosts.read_text().splitlines()
+    for host in HOSTS:
+        key = lab.podman("exec", host.name, "cat", ssh.HOST_KEY).stdout
+        assert f"{host.address},{host.name} {ssh.parse_public_key(key, host.name)}" in pinned
+    assert oct(files.private_key.stat().st_mode & 0o777) == "0o600"
+    # Pipelining with become needs sudo without requiretty: neither Debian's sudoers nor ours sets it.
+    assert lab.podman("exec", HOSTS[0].name, "visudo", "-c").returncode == 0
+    grep = lab.podman("exec", HOSTS[0].name, "grep", "-rs", "requiretty", "/etc/sudoers", "/etc/sudoers.d",
+                      check=False)
+    assert grep.returncode == 1, grep.stdout
+
     assert lab.up() == []  # second run changes nothing
+
+    # A host whose key is not the pinned one is refused (no trust on first use).
+    other = lab.podman("exec", HOSTS[1].name, "cat", ssh.HOST_KEY).stdout
+    files.known_hosts.write_text(ssh.known_hosts_text([(HOSTS[0].name, HOSTS[0].address, other)]))
+    with pytest.raises(EdgeopsError, match="Host key verification failed"):
+        ssh.check_login(files, "edgeops", HOSTS[0].address, HOSTS[0].name)
 
     rows = {r.name: r for r in lab.status()}
     assert rows["edgeops-labtest-master"].state == "running"
@@ -75,6 +96,7 @@ def test_up_twice_then_down_leaves_nothing(lab):
     assert "removed edgeops-labtest-master" in actions
     assert lab.podman.containers_with_label("io.edgeops.lab=edgeops-labtest") == []
     assert not backing.exists()
+    assert not files.directory.exists()  # the key pair and known_hosts went with the lab
     losetup = subprocess.run(["losetup", "-a"], capture_output=True, text=True, check=True).stdout
     assert str(backing) not in losetup
     assert lab.down() == []  # down on no lab is fine

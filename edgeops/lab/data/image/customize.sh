@@ -15,6 +15,22 @@ done
 # A fresh machine-id per container (systemd creates it at first boot).
 : > /etc/machine-id
 rm -f /var/lib/dbus/machine-id
+# SSH: every container gets host keys of its own at first boot (the lab pins
+# them in its known_hosts), so none are baked into the image; key login only.
+rm -f /etc/ssh/ssh_host_*
+mkdir -p /etc/systemd/system/ssh.service.d /etc/ssh/sshd_config.d
+cat > /etc/systemd/system/ssh.service.d/edgeops-hostkeys.conf <<'UNIT'
+[Service]
+ExecStartPre=
+ExecStartPre=/usr/bin/ssh-keygen -A
+ExecStartPre=/usr/sbin/sshd -t
+UNIT
+cat > /etc/ssh/sshd_config.d/edgeops-lab.conf <<'SSHD'
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin no
+SSHD
+systemctl enable ssh.service >/dev/null 2>&1 || true
 # Keep the image small.
 apt-get clean
 rm -rf /var/cache/apt/*.bin /usr/share/doc/* /usr/share/man/*

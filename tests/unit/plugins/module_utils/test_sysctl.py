@@ -240,3 +240,8 @@ def test_changes_list_a_key_removed_from_the_file():
     report = _sysctl.plan({}, {"net.core.somaxconn": "1024"}, {"net.core.somaxconn": "1024"}, True, {})
     assert _sysctl.changes(report) == [
         {"key": "net.core.somaxconn", "before": "1024", "after": None, "where": ["file"]}]
+
+
+def test_a_host_without_procfs_is_named_before_any_key(tmp_path):
+    with pytest.raises(_sysctl.SysctlError, match=r"/net/core is missing on this host: mount procfs"):
+        _sysctl.validate(str(tmp_path / "proc" / "sys"), {"net.core.somaxconn": 4096})

@@ -1,0 +1,72 @@
+# Copyright: edgeops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What differs between two texts of a configuration file, as drift report items.
+
+The one home of this rule: the modules that read a concern in one call
+(kubeadm_node, mysql_host_state) return these items as ``changes``, and the
+drift report builder (plugin_utils/_drift_report.py) derives the same items
+from a task's file ``diff``. No Ansible imports.
+"""
+
+from __future__ import annotations
+
+import re
+
+_KV_LINE = re.compile(r"^\s*([A-Za-z0-9_.\-/\[\]]+)\s*(?:=|:\s)\s*(.*?)\s*$")
+
+
+def key_values(text: str) -> tuple:
+    """``key = value`` / ``key: value`` lines of a config file, and the other content lines."""
+    pairs: dict = {}
+    other: list = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("#", ";", "//")) or (line.startswith("[") and line.endswith("]")):
+            continue  # comments, blank lines, [section] headers
+        m = _KV_LINE.match(line)
+        if m:
+            pairs[m.group(1)] = m.group(2)
+        else:
+            other.append(line)
+    return pairs, other
+
+
+def text_items(before, after, path) -> list:
+    """Items ``{key, before, after, where, path}`` for a file whose text went from ``before`` to ``after``.
+
+    One item per ``key = value`` that differs, plus one ``content`` item counting the
+    other lines that differ (never the lines themselves). ``None`` is an absent file.
+    """
+    b_pairs, b_other = key_values(before or "")
+    a_pairs, a_other = key_values(after or "")
+    items = [{"key": k, "before": b_pairs.get(k), "after": a_pairs.get(k), "where": ["file"], "path": path}
+             for k in sorted(set(b_pairs) | set(a_pairs)) if b_pairs.get(k) != a_pairs.get(k)]
+    removed = [line for line in b_other if line not in a_other]
+    added = [line for line in a_other if line not in b_other]
+    if removed or added or (not items and before != after):
+        items.append({"key": "content",
+                      "before": "%d line(s) not in Git" % len(removed) if before else "absent",
+                      "after": "%d line(s) from Git" % len(added) if after else "absent",
+                      "where": ["file"], "path": path})
+    return items
+
+
+def service_items(services, run) -> list:
+    """An item per systemd unit that is not enabled and active (``run(argv) -> (rc, out, err)``)."""
+    items = []
+    for name in services:
+        enabled = run(["systemctl", "is-enabled", name])[1].strip() or "not-found"
+        active = run(["systemctl", "is-active", name])[1].strip() or "unknown"
+        if enabled != "enabled" or active != "active":
+            items.append({"key": "service " + name, "before": "%s, %s" % (enabled, active),
+                          "after": "enabled, active"})
+    return items
+
+
+def missing_packages(packages, run) -> list:
+    """The Debian packages dpkg does not list as installed (``run(argv) -> (rc, out, err)``)."""
+    if not packages:
+        return []
+    _, out, _ = run(["dpkg-query", "-W", "-f", "${Package} ${db:Status-Abbrev}\\n"] + list(packages))
+    installed = {line.split()[0] for line in out.splitlines() if len(line.split()) > 1 and line.split()[1] == "ii"}
+    return [p for p in packages if p not in installed]
