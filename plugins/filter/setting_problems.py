@@ -52,7 +52,6 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
-
 from ansible_collections.edgeops.gitops.plugins.module_utils._role_settings import problems
 
 

@@ -178,7 +178,8 @@ def sysfs_devices(root: str = "/") -> dict:
 
 def mounts_from_mountinfo(entries: list) -> list:
     """``ansible_mounts``-shaped list (device, mount) from mountinfo entries."""
-    return [{"device": e["source"], "mount": e["mount_point"]} for e in entries if e["source"].startswith("/dev/")]
+    return [{"device": e["source"], "mount": e["mount_point"]}
+            for e in entries if e["source"].startswith("/dev/")]
 
 
 def new_probe(device: str) -> dict:
@@ -207,7 +208,7 @@ def probe_device(device: str, mount_point: str, run, root: str = "/") -> dict:
     if not stat.S_ISBLK(st.st_mode):
         return result
     result["is_block"] = True
-    majmin = "%d:%d" % (os.major(st.st_rdev), os.minor(st.st_rdev))
+    majmin = f"{os.major(st.st_rdev)}:{os.minor(st.st_rdev)}"
     result["majmin"] = majmin
     sysdir = os.path.join(root, "sys/dev/block", majmin)
     result["name"] = os.path.basename(os.path.realpath(sysdir))
@@ -228,15 +229,15 @@ def probe_device(device: str, mount_point: str, run, root: str = "/") -> dict:
         with open(path, "rb") as handle:
             handle.read(4096)
     except OSError as exc:
-        result["errors"].append("reading %s failed: %s" % (device, exc.strerror or exc))
+        result["errors"].append(f"reading {device} failed: {exc.strerror or exc}")
         return result
     try:
         os.close(os.open(path, os.O_RDONLY | os.O_EXCL))
     except OSError as exc:
         result["in_use"] = exc.errno == errno.EBUSY
-        result["in_use_error"] = "%s: %s" % (errno.errorcode.get(exc.errno, str(exc.errno)), exc.strerror)
+        result["in_use_error"] = f"{errno.errorcode.get(exc.errno, str(exc.errno))}: {exc.strerror}"
         if exc.errno != errno.EBUSY:
-            result["errors"].append("exclusive open of %s failed: %s" % (device, exc.strerror))
+            result["errors"].append(f"exclusive open of {device} failed: {exc.strerror}")
     rc, out, err = run(["blkid", "-p", "-o", "export", path])
     if rc == 0:
         for line in out.splitlines():
@@ -244,13 +245,13 @@ def probe_device(device: str, mount_point: str, run, root: str = "/") -> dict:
                 key, value = line.split("=", 1)
                 result["blkid"][key] = value
     elif rc != 2:  # 2: nothing found
-        result["errors"].append("blkid -p failed for %s (rc %d): %s" % (device, rc, err.strip()))
+        result["errors"].append(f"blkid -p failed for {device} (rc {rc}): {err.strip()}")
     rc, out, err = run(["wipefs", "--no-act", "--json", path])
     if rc == 0:
         if out.strip():
             result["wipefs"] = json.loads(out).get("signatures", [])
     else:
-        result["errors"].append("wipefs --no-act failed for %s (rc %d): %s" % (device, rc, err.strip()))
+        result["errors"].append(f"wipefs --no-act failed for {device} (rc {rc}): {err.strip()}")
     return result
 
 
@@ -293,28 +294,27 @@ def judge_probe(probe: dict, *, device: str, record: dict, record_path: str, lab
         hard.append(d + " is not a block device")
     hard.extend(p["errors"])
     if p["is_block"] and p["size_bytes"] < min_bytes:
-        hard.append("%s is %d bytes, smaller than etcd_storage_min_size %s (%d bytes)"
-                    % (d, p["size_bytes"], min_size, min_bytes))
+        hard.append(f"{d} is {p['size_bytes']} bytes, smaller than etcd_storage_min_size {min_size}"
+                    f" ({min_bytes} bytes)")
     if p["holders"]:
-        hard.append("%s is held by %s (LVM, RAID or dm-crypt)" % (d, ", ".join(p["holders"])))
+        hard.append("{} is held by {} (LVM, RAID or dm-crypt)".format(d, ", ".join(p["holders"])))
     if elsewhere:
-        hard.append("%s is mounted at %s" % (d, ", ".join(elsewhere)))
+        hard.append("{} is mounted at {}".format(d, ", ".join(elsewhere)))
     if p["in_use"] and not mounted_here:
-        hard.append("%s is in use (%s on an exclusive open): mounted in another mount namespace, such as the"
-                    " host of this container, or claimed by another program" % (d, p["in_use_error"]))
+        hard.append("{} is in use ({} on an exclusive open): mounted in another mount namespace, such as the"
+                    " host of this container, or claimed by another program".format(d, p["in_use_error"]))
     if target is not None and not mounted_here:
-        hard.append("%s already has %s mounted on it" % (mount_point, target["source"]))
+        hard.append("{} already has {} mounted on it".format(mount_point, target["source"]))
     soft = []
     if p["partitions"]:
-        soft.append("%s has partitions (%s)" % (d, ", ".join(p["partitions"])))
+        soft.append("{} has partitions ({})".format(d, ", ".join(p["partitions"])))
     if not ours and (blkid or p["wipefs"]):
-        soft.append("%s carries %s (label %s, UUID %s) that this role did not create (its own has label %s"
-                    " and the UUID in %s)"
-                    % (d, blkid.get("TYPE", blkid.get("PTTYPE", "a signature")), blkid.get("LABEL", "none"),
-                       blkid.get("UUID", blkid.get("PTUUID", "none")), label, record_path))
+        kind = blkid.get("TYPE", blkid.get("PTTYPE", "a signature"))
+        uuid = blkid.get("UUID", blkid.get("PTUUID", "none"))
+        soft.append(f"{d} carries {kind} (label {blkid.get('LABEL', 'none')}, UUID {uuid}) that this role did"
+                    f" not create (its own has label {label} and the UUID in {record_path})")
     if ours and blkid.get("TYPE") != fstype:
-        soft.append("%s holds the role's own %s filesystem but etcd_storage_fstype is %s"
-                    % (d, blkid.get("TYPE"), fstype))
+        soft.append(f"{d} holds the role's own {blkid.get('TYPE')} filesystem but etcd_storage_fstype is {fstype}")
     return {"ours": ours, "blank": blank, "mounted_here": mounted_here, "elsewhere": elsewhere,
             "hard": hard, "soft": soft, "override": override != "" and override == device}
 
@@ -324,10 +324,10 @@ def refusal_message(judgement: dict, *, device: str, host: str) -> str:
     hard, soft = judgement["hard"], judgement["soft"]
     if not hard and (not soft or judgement["override"]):
         return ""
-    text = "Refusing to use %s for etcd on %s: %s. " % (device, host, "; ".join(hard + soft))
+    text = "Refusing to use {} for etcd on {}: {}. ".format(device, host, "; ".join(hard + soft))
     if hard:
         text += "Pick another device (etcd_storage_device); this cannot be overridden. "
     else:
-        text += ("If, and only if, everything on %s may be destroyed, set"
-                 " etcd_storage_format_destroying_existing_data_on: %s. " % (device, device))
+        text += (f"If, and only if, everything on {device} may be destroyed, set"
+                 f" etcd_storage_format_destroying_existing_data_on: {device}. ")
     return text + "Nothing was changed."

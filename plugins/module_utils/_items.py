@@ -39,15 +39,23 @@ def text_items(before, after, path) -> list:
     """
     b_pairs, b_other = key_values(before or "")
     a_pairs, a_other = key_values(after or "")
-    items = [{"key": k, "before": b_pairs.get(k), "after": a_pairs.get(k), "where": ["file"], "path": path}
-             for k in sorted(set(b_pairs) | set(a_pairs)) if b_pairs.get(k) != a_pairs.get(k)]
+    items = [
+        {"key": k, "before": b_pairs.get(k), "after": a_pairs.get(k), "where": ["file"], "path": path}
+        for k in sorted(set(b_pairs) | set(a_pairs))
+        if b_pairs.get(k) != a_pairs.get(k)
+    ]
     removed = [line for line in b_other if line not in a_other]
     added = [line for line in a_other if line not in b_other]
     if removed or added or (not items and before != after):
-        items.append({"key": "content",
-                      "before": "%d line(s) not in Git" % len(removed) if before else "absent",
-                      "after": "%d line(s) from Git" % len(added) if after else "absent",
-                      "where": ["file"], "path": path})
+        items.append(
+            {
+                "key": "content",
+                "before": f"{len(removed)} line(s) not in Git" if before else "absent",
+                "after": f"{len(added)} line(s) from Git" if after else "absent",
+                "where": ["file"],
+                "path": path,
+            }
+        )
     return items
 
 
@@ -58,8 +66,9 @@ def service_items(services, run) -> list:
         enabled = run(["systemctl", "is-enabled", name])[1].strip() or "not-found"
         active = run(["systemctl", "is-active", name])[1].strip() or "unknown"
         if enabled != "enabled" or active != "active":
-            items.append({"key": "service " + name, "before": "%s, %s" % (enabled, active),
-                          "after": "enabled, active"})
+            items.append(
+                {"key": "service " + name, "before": f"{enabled}, {active}", "after": "enabled, active"}
+            )
     return items
 
 
@@ -67,6 +76,8 @@ def missing_packages(packages, run) -> list:
     """The Debian packages dpkg does not list as installed (``run(argv) -> (rc, out, err)``)."""
     if not packages:
         return []
-    _, out, _ = run(["dpkg-query", "-W", "-f", "${Package} ${db:Status-Abbrev}\\n"] + list(packages))
-    installed = {line.split()[0] for line in out.splitlines() if len(line.split()) > 1 and line.split()[1] == "ii"}
+    _, out, _ = run(["dpkg-query", "-W", "-f", "${Package} ${db:Status-Abbrev}\\n", *list(packages)])
+    installed = {
+        line.split()[0] for line in out.splitlines() if len(line.split()) > 1 and line.split()[1] == "ii"
+    }
     return [p for p in packages if p not in installed]

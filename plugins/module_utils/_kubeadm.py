@@ -185,7 +185,7 @@ def parse_join_command(command: str) -> dict:
     while i < len(words):
         word = words[i]
         if word.startswith("--"):
-            name, value = (word[2:].split("=", 1) + [""])[:2]
+            name, value = ([*word[2:].split("=", 1), ""])[:2]
             if not value and name != "control-plane" and i + 1 < len(words):
                 i += 1
                 value = words[i]

@@ -14,6 +14,8 @@ def read_runtime(cursor, names):
         marks = ", ".join(["%s"] * len(names))
         cursor.execute(
             "SELECT LOWER(VARIABLE_NAME) FROM information_schema.SYSTEM_VARIABLES"
-            f" WHERE READ_ONLY = 'YES' AND LOWER(VARIABLE_NAME) IN ({marks})", list(names))
+            f" WHERE READ_ONLY = 'YES' AND LOWER(VARIABLE_NAME) IN ({marks})",
+            list(names),
+        )
         readonly = {row[0] for row in cursor.fetchall()}
     return runtime, readonly

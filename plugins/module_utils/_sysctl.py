@@ -189,8 +189,8 @@ def validate(proc_root: str, settings: dict[str, Any]) -> dict[str, str]:
     if not isinstance(settings, dict) or not settings:
         raise SysctlError("settings: expected a non-empty dict of key -> value")
     if not os.path.isdir(os.path.join(proc_root, "net", "core")):
-        raise SysctlError("%s/net/core is missing on this host: mount procfs (a container needs /proc)"
-                          " before managing sysctls; nothing changed" % proc_root.rstrip("/"))
+        raise SysctlError("{}/net/core is missing on this host: mount procfs (a container needs /proc)"
+                          " before managing sysctls; nothing changed".format(proc_root.rstrip("/")))
     errors = []
     texts = {}
     for key, value in settings.items():

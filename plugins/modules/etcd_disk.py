@@ -27,7 +27,8 @@ description:
   - Returns the plan - what differs from the desired state (filesystem, C(/etc/fstab) entry, mount, live
     mount options, data directory) - as RV(changes), the drift report's items. It never changes anything
     itself; the role applies the plan with its own tasks, only when the plan is not empty.
-  - In check mode it reports the plan as a change (with a diff), so a drift check of the concern is this one call.
+  - In check mode it reports the plan as a change (with a diff), so a drift check of the concern is
+    this one call.
 extends_documentation_fragment:
   - edgeops.gitops.attributes
 attributes:
@@ -178,7 +179,7 @@ import pwd
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.edgeops.gitops.plugins.module_utils import _blockdev
-from ansible_collections.edgeops.gitops.plugins.module_utils._fsync import FsyncError, parse_size
+from ansible_collections.edgeops.gitops.plugins.module_utils._size import SizeError, parse_size
 
 ROOT = "/"
 
@@ -191,8 +192,9 @@ def read_record(path):
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:
-        raise ValueError("the record %s cannot be read (%s); move it away only if it is not from this role"
-                         % (path, exc)) from exc
+        raise ValueError(
+            f"the record {path} cannot be read ({exc}); move it away only if it is not from this role"
+        ) from exc
     return data if isinstance(data, dict) else {}
 
 
@@ -203,14 +205,19 @@ def pick_device(params, record, root=ROOT):
     if record.get("device") and record.get("mount_point") == os.path.normpath(params["mount_point"]):
         return record["device"], ""
     mountinfo = _blockdev.parse_mountinfo(_blockdev._read_text(os.path.join(root, "proc/self/mountinfo")))
-    judged = _blockdev.judge_devices(_blockdev.sysfs_devices(root), _blockdev.mounts_from_mountinfo(mountinfo),
-                                     parse_size(params["min_size"]))
+    judged = _blockdev.judge_devices(
+        _blockdev.sysfs_devices(root),
+        _blockdev.mounts_from_mountinfo(mountinfo),
+        parse_size(params["min_size"], "min_size", positive=True),
+    )
     if judged["candidates"]:
         return judged["candidates"][0], ""
-    rejected = "; ".join("%s: %s" % (dev, ", ".join(why)) for dev, why in judged["rejected"].items())
-    return "", ("No disk on this host is fit for etcd's data (at least %s, solid-state, whole, unpartitioned, "
-                "unused, without a filesystem). Rejected: %s. Attach a dedicated disk or name one in "
-                "etcd_storage_device. Nothing was changed." % (params["min_size"], rejected or "no disks"))
+    rejected = "; ".join("{}: {}".format(dev, ", ".join(why)) for dev, why in judged["rejected"].items())
+    return "", (
+        "No disk on this host is fit for etcd's data (at least {}, solid-state, whole, unpartitioned, "
+        "unused, without a filesystem). Rejected: {}. Attach a dedicated disk or name one in "
+        "etcd_storage_device. Nothing was changed.".format(params["min_size"], rejected or "no disks")
+    )
 
 
 def fstab_entry(text, mount_point):
@@ -219,7 +226,7 @@ def fstab_entry(text, mount_point):
     for line in text.splitlines():
         fields = line.split()
         if len(fields) >= 2 and not fields[0].startswith("#") and os.path.normpath(fields[1]) == mount_point:
-            found = (fields + ["defaults", "0", "0"])[:6] if len(fields) < 6 else fields[:6]
+            found = ([*fields, "defaults", "0", "0"])[:6] if len(fields) < 6 else fields[:6]
     return found
 
 
@@ -231,36 +238,78 @@ def plan_storage(params, judgement, probe, fstab_text, data_dir_stat):
     uuid = blkid.get("UUID", "") if judgement["ours"] else ""
     items = []
     if not judgement["ours"] or blkid.get("TYPE") != fstype:
-        found = ("%s (label %s, UUID %s)" % (blkid["TYPE"], blkid.get("LABEL", "none"), blkid.get("UUID", "none"))
-                 if blkid.get("TYPE") else "no filesystem")
-        items.append({"key": "filesystem", "before": found, "after": "%s (label %s, new UUID)" % (fstype, label),
-                      "path": params["device"]})
+        found = (
+            "{} (label {}, UUID {})".format(
+                blkid["TYPE"], blkid.get("LABEL", "none"), blkid.get("UUID", "none")
+            )
+            if blkid.get("TYPE")
+            else "no filesystem"
+        )
+        items.append(
+            {
+                "key": "filesystem",
+                "before": found,
+                "after": f"{fstype} (label {label}, new UUID)",
+                "path": params["device"],
+            }
+        )
     options = ",".join(params["mount_options"])
     want = ["UUID=" + (uuid or "<new>"), mount_point, fstype, options, "0", "2" if fstype == "ext4" else "0"]
     have = fstab_entry(fstab_text, mount_point)
     if have != want:
-        items.append({"key": "fstab", "before": " ".join(have) if have else "absent", "after": " ".join(want),
-                      "path": "/etc/fstab"})
+        items.append(
+            {
+                "key": "fstab",
+                "before": " ".join(have) if have else "absent",
+                "after": " ".join(want),
+                "path": "/etc/fstab",
+            }
+        )
     target = probe["target_mount"]
     if not judgement["mounted_here"]:
-        items.append({"key": "mount", "before": target["source"] if target else "not mounted",
-                      "after": params["device"], "path": mount_point})
+        items.append(
+            {
+                "key": "mount",
+                "before": target["source"] if target else "not mounted",
+                "after": params["device"],
+                "path": mount_point,
+            }
+        )
     elif set(params["mount_options"]) - set(target["options"]):
-        items.append({"key": "mount_options", "before": ",".join(target["options"]), "after": options,
-                      "path": mount_point})
-    want_dir = "0700 %s:%s" % (params["data_dir_owner"], params["data_dir_group"])
+        items.append(
+            {
+                "key": "mount_options",
+                "before": ",".join(target["options"]),
+                "after": options,
+                "path": mount_point,
+            }
+        )
+    want_dir = "0700 {}:{}".format(params["data_dir_owner"], params["data_dir_group"])
     if not judgement["ours"]:  # a new filesystem: the directory comes after the mount
-        items.append({"key": "data_dir", "before": "absent", "after": want_dir,
-                      "path": os.path.normpath(params["data_dir"])})
-    elif judgement["mounted_here"]:  # our filesystem, not mounted: its directory cannot be seen yet
+        items.append(
+            {
+                "key": "data_dir",
+                "before": "absent",
+                "after": want_dir,
+                "path": os.path.normpath(params["data_dir"]),
+            }
+        )
+    elif judgement["mounted_here"]:  # our filesystem, mounted (unmounted, its directory cannot be seen)
         if data_dir_stat is None:
             have_dir = "absent"
         else:
-            have_dir = "%04o %s:%s" % (data_dir_stat.st_mode & 0o7777, _name(pwd.getpwuid, data_dir_stat.st_uid),
-                                       _name(grp.getgrgid, data_dir_stat.st_gid))
+            owner = _name(pwd.getpwuid, data_dir_stat.st_uid)
+            group = _name(grp.getgrgid, data_dir_stat.st_gid)
+            have_dir = f"{data_dir_stat.st_mode & 0o7777:04o} {owner}:{group}"
         if have_dir != want_dir:
-            items.append({"key": "data_dir", "before": have_dir, "after": want_dir,
-                          "path": os.path.normpath(params["data_dir"])})
+            items.append(
+                {
+                    "key": "data_dir",
+                    "before": have_dir,
+                    "after": want_dir,
+                    "path": os.path.normpath(params["data_dir"]),
+                }
+            )
     return items
 
 
@@ -289,10 +338,10 @@ def run_module(module):
     params = module.params
     host = os.uname()[1]
     try:
-        min_bytes = parse_size(params["min_size"])
+        min_bytes = parse_size(params["min_size"], "min_size", positive=True)
         record = read_record(params["record_path"])
-    except (FsyncError, ValueError) as exc:
-        module.fail_json(msg="etcd_disk: %s. Nothing was changed." % exc)
+    except (SizeError, ValueError) as exc:
+        module.fail_json(msg=f"etcd_disk: {exc}. Nothing was changed.")
     device, error = pick_device(params, record)
     if error:
         module.fail_json(msg=error, device="", plan=[], changes=[])
@@ -303,14 +352,28 @@ def run_module(module):
 
     probe = _blockdev.probe_device(device, params["mount_point"], run)
     judgement = _blockdev.judge_probe(
-        probe, device=device, record=record, record_path=params["record_path"], label=params["label"],
-        fstype=params["fstype"], mount_point=params["mount_point"], min_size=params["min_size"],
-        min_bytes=min_bytes, override=params["format_destroying_existing_data_on"])
-    result = {"device": device, "probe": probe, "record": record, "ours": judgement["ours"],
-              "blank": judgement["blank"], "override": judgement["override"],
-              "mounted_here": judgement["mounted_here"],
-              "live_options": probe["target_mount"]["options"] if judgement["mounted_here"] else [],
-              "uuid": probe["blkid"].get("UUID", "") if judgement["ours"] else ""}
+        probe,
+        device=device,
+        record=record,
+        record_path=params["record_path"],
+        label=params["label"],
+        fstype=params["fstype"],
+        mount_point=params["mount_point"],
+        min_size=params["min_size"],
+        min_bytes=min_bytes,
+        override=params["format_destroying_existing_data_on"],
+    )
+    result = {
+        "device": device,
+        "probe": probe,
+        "record": record,
+        "ours": judgement["ours"],
+        "blank": judgement["blank"],
+        "override": judgement["override"],
+        "mounted_here": judgement["mounted_here"],
+        "live_options": probe["target_mount"]["options"] if judgement["mounted_here"] else [],
+        "uuid": probe["blkid"].get("UUID", "") if judgement["ours"] else "",
+    }
     refusal = _blockdev.refusal_message(judgement, device=device, host=host)
     if refusal:
         module.fail_json(msg=refusal, plan=[], changes=[], **result)
@@ -319,22 +382,29 @@ def run_module(module):
         hidden = hidden_files(mount_point)
         if hidden:
             module.fail_json(
-                msg="%s is not mounted and already holds files on the filesystem below it (%s): mounting %s there"
-                    " would hide them. Move them away (an existing etcd's data belongs on the new disk, copied"
-                    " while etcd is stopped) and run again. Nothing was changed."
-                    % (mount_point, ", ".join(hidden), device), plan=[], changes=[], **result)
+                msg=f"{mount_point} is not mounted and already holds files on the filesystem below it"
+                f" ({', '.join(hidden)}): mounting {device} there would hide them. Move them away (an existing"
+                " etcd's data belongs on the new disk, copied while etcd is stopped) and run again."
+                " Nothing was changed.",
+                plan=[],
+                changes=[],
+                **result,
+            )
     fstab_text = read_fstab()
     try:
         data_dir_stat = os.stat(params["data_dir"])
     except FileNotFoundError:
         data_dir_stat = None
     changes = plan_storage(params, judgement, probe, fstab_text, data_dir_stat)
-    result.update(plan=[c["key"] for c in changes], changes=changes, changed=module.check_mode and bool(changes))
+    result.update(
+        plan=[c["key"] for c in changes], changes=changes, changed=module.check_mode and bool(changes)
+    )
     if module._diff and changes:
         result["diff"] = {
-            "before": "".join("%s: %s\n" % (c["key"], c["before"]) for c in changes),
-            "after": "".join("%s: %s\n" % (c["key"], c["after"]) for c in changes),
-            "before_header": "%s (etcd's disk)" % device, "after_header": "%s (etcd's disk)" % device,
+            "before": "".join("{}: {}\n".format(c["key"], c["before"]) for c in changes),
+            "after": "".join("{}: {}\n".format(c["key"], c["after"]) for c in changes),
+            "before_header": f"{device} (etcd's disk)",
+            "after_header": f"{device} (etcd's disk)",
         }
     module.exit_json(**result)
 

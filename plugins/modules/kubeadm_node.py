@@ -36,7 +36,8 @@ options:
     type: str
     required: true
   kernel_modules:
-    description: Modules that must be present; each counts as present when its O(kernel_modules[].evidence) path exists.
+    description:
+      - Modules that must be present; each counts as present when its O(kernel_modules[].evidence) path exists.
     type: list
     elements: dict
     default: []
@@ -135,7 +136,8 @@ changes:
       description: The file it is about, when there is one.
       type: str
 installed:
-  description: The installed C(kubeadm) and C(kubelet) versions and whether C(kubectl) is present (V(missing) when not).
+  description:
+    - The installed C(kubeadm) and C(kubelet) versions and whether C(kubectl) is present (V(missing) when not).
   returned: always
   type: dict
   sample: {kubeadm: v1.34.1, kubelet: v1.34.1, kubectl: present}
@@ -159,7 +161,11 @@ import shutil
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.edgeops.gitops.plugins.module_utils import _sysctl
-from ansible_collections.edgeops.gitops.plugins.module_utils._items import missing_packages, service_items, text_items
+from ansible_collections.edgeops.gitops.plugins.module_utils._items import (
+    missing_packages,
+    service_items,
+    text_items,
+)
 
 DONE_FILES = {"init": "/etc/kubernetes/admin.conf", "join": "/etc/kubernetes/kubelet.conf"}
 
@@ -171,9 +177,14 @@ def active_swaps(text):
 
 def fstab_swaps(text):
     """Active (not commented) swap entries of /etc/fstab."""
-    return [line for line in text.splitlines()
-            if line.split() and not line.lstrip().startswith("#") and len(line.split()) > 2
-            and line.split()[2] == "swap"]
+    return [
+        line
+        for line in text.splitlines()
+        if line.split()
+        and not line.lstrip().startswith("#")
+        and len(line.split()) > 2
+        and line.split()[2] == "swap"
+    ]
 
 
 def _read(path):
@@ -194,16 +205,26 @@ def file_items(files, read=_read, stat=os.stat):
         if have is not None:
             mode, want_mode = stat(spec["path"]).st_mode & 0o7777, int(spec["mode"], 8)
             if mode != want_mode:
-                items.append({"key": "mode", "before": "%04o" % mode, "after": "%04o" % want_mode,
-                              "where": ["file"], "path": spec["path"]})
+                items.append(
+                    {
+                        "key": "mode",
+                        "before": f"{mode:04o}",
+                        "after": f"{want_mode:04o}",
+                        "where": ["file"],
+                        "path": spec["path"],
+                    }
+                )
     return items
 
 
 def sysctl_items(sysctls, path, proc_root=_sysctl.PROC_SYS, read=_read):
     """The sysctl_profile rules, read-only: one item per key whose file or runtime value differs."""
     present = {k: v for k, v in sysctls.items() if os.path.exists(_sysctl.key_path(proc_root, k))}
-    items = [{"key": k, "before": "absent (its module is not loaded)", "after": str(v), "path": path}
-             for k, v in sysctls.items() if k not in present]
+    items = [
+        {"key": k, "before": "absent (its module is not loaded)", "after": str(v), "path": path}
+        for k, v in sysctls.items()
+        if k not in present
+    ]
     if not present:
         return items
     desired = _sysctl.validate(proc_root, present)
@@ -236,13 +257,21 @@ def run_module(module):
     items = []
     swaps = active_swaps(_read("/proc/swaps") or "")
     if swaps:
-        items.append({"key": "swap", "before": "on (%s)" % ", ".join(swaps), "after": "off"})
+        items.append({"key": "swap", "before": "on ({})".format(", ".join(swaps)), "after": "off"})
     fstab = fstab_swaps(_read("/etc/fstab") or "")
     if fstab:
-        items.append({"key": "swap in fstab", "before": "%d active entr%s" % (len(fstab), "y" if len(fstab) == 1 else "ies"),
-                      "after": "commented out", "path": "/etc/fstab"})
+        items.append(
+            {
+                "key": "swap in fstab",
+                "before": f"{len(fstab)} active entr{'y' if len(fstab) == 1 else 'ies'}",
+                "after": "commented out",
+                "path": "/etc/fstab",
+            }
+        )
     missing_modules = [m["name"] for m in p["kernel_modules"] if not os.path.exists(m["evidence"])]
-    items.extend({"key": "module " + name, "before": "not loaded", "after": "loaded"} for name in missing_modules)
+    items.extend(
+        {"key": "module " + name, "before": "not loaded", "after": "loaded"} for name in missing_modules
+    )
     try:
         items.extend(sysctl_items(p["sysctls"], p["sysctl_path"]))
     except _sysctl.SysctlError as err:
@@ -253,25 +282,47 @@ def run_module(module):
         items.append({"key": "packages", "before": "missing " + ", ".join(missing), "after": "installed"})
     items.extend(service_items(p["services"], run))
     installed = binary_versions(run)
-    binaries_ok = (installed["kubeadm"] == p["version"] and installed["kubelet"] == p["version"]
-                   and installed["kubectl"] == "present")
+    binaries_ok = (
+        installed["kubeadm"] == p["version"]
+        and installed["kubelet"] == p["version"]
+        and installed["kubectl"] == "present"
+    )
     if not binaries_ok:
-        items.append({"key": "kubernetes packages",
-                      "before": "kubeadm %(kubeadm)s, kubelet %(kubelet)s, kubectl %(kubectl)s" % installed,
-                      "after": "kubeadm, kubelet, kubectl %s" % p["version"]})
+        items.append(
+            {
+                "key": "kubernetes packages",
+                "before": "kubeadm {kubeadm}, kubelet {kubelet}, kubectl {kubectl}".format(**installed),
+                "after": "kubeadm, kubelet, kubectl {}".format(p["version"]),
+            }
+        )
     node_done = True
     if p["cluster"] != "none":
         node_done = os.path.exists(DONE_FILES[p["cluster"]])
         if not node_done:
-            items.append({"key": "cluster", "before": "not initialised" if p["cluster"] == "init" else "not joined",
-                          "after": "kubeadm " + p["cluster"], "path": DONE_FILES[p["cluster"]]})
-    result = {"plan": [i["key"] for i in items], "changes": items, "installed": installed,
-              "binaries_ok": binaries_ok, "node_done": node_done, "missing_modules": missing_modules,
-              "changed": module.check_mode and bool(items)}
+            items.append(
+                {
+                    "key": "cluster",
+                    "before": "not initialised" if p["cluster"] == "init" else "not joined",
+                    "after": "kubeadm " + p["cluster"],
+                    "path": DONE_FILES[p["cluster"]],
+                }
+            )
+    result = {
+        "plan": [i["key"] for i in items],
+        "changes": items,
+        "installed": installed,
+        "binaries_ok": binaries_ok,
+        "node_done": node_done,
+        "missing_modules": missing_modules,
+        "changed": module.check_mode and bool(items),
+    }
     if module._diff and items:
-        result["diff"] = {"before": "".join("%s: %s\n" % (i["key"], i["before"]) for i in items),
-                          "after": "".join("%s: %s\n" % (i["key"], i["after"]) for i in items),
-                          "before_header": "kubeadm node", "after_header": "kubeadm node"}
+        result["diff"] = {
+            "before": "".join("{}: {}\n".format(i["key"], i["before"]) for i in items),
+            "after": "".join("{}: {}\n".format(i["key"], i["after"]) for i in items),
+            "before_header": "kubeadm node",
+            "after_header": "kubeadm node",
+        }
     module.exit_json(**result)
 
 
@@ -279,15 +330,27 @@ def main():
     module = AnsibleModule(
         argument_spec={
             "version": {"type": "str", "required": True},
-            "kernel_modules": {"type": "list", "elements": "dict", "default": [], "options": {
-                "name": {"type": "str", "required": True},
-                "evidence": {"type": "path", "required": True}}},
+            "kernel_modules": {
+                "type": "list",
+                "elements": "dict",
+                "default": [],
+                "options": {
+                    "name": {"type": "str", "required": True},
+                    "evidence": {"type": "path", "required": True},
+                },
+            },
             "sysctls": {"type": "dict", "default": {}},
             "sysctl_path": {"type": "path", "default": "/etc/sysctl.d/90-kubeadm.conf"},
-            "files": {"type": "list", "elements": "dict", "default": [], "options": {
-                "path": {"type": "path", "required": True},
-                "content": {"type": "str", "required": True},
-                "mode": {"type": "str", "default": "0644"}}},
+            "files": {
+                "type": "list",
+                "elements": "dict",
+                "default": [],
+                "options": {
+                    "path": {"type": "path", "required": True},
+                    "content": {"type": "str", "required": True},
+                    "mode": {"type": "str", "default": "0644"},
+                },
+            },
             "packages": {"type": "list", "elements": "str", "default": []},
             "services": {"type": "list", "elements": "str", "default": []},
             "cluster": {"type": "str", "default": "none", "choices": ["init", "join", "none"]},

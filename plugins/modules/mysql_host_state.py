@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: mysql_host_state
-short_description: Read a MySQL/MariaDB host's packages, drop-in, service and runtime values, and plan what differs
+short_description: Read a MySQL/MariaDB host's packages, drop-in, service and runtime values; plan the differences
 version_added: 0.2.0
 author:
   - edgeops contributors (@edgeops)
@@ -16,8 +16,8 @@ description:
     packages, the role's drop-in file (key by key), the service (enabled and running), systemd socket
     activation (must be off), and the running server's values (C(SHOW GLOBAL VARIABLES)).
   - Returns the plan as RV(changes) (the drift report's items) and RV(plan) (their keys). It never changes
-    anything itself; the role installs, writes the validated drop-in, restarts or rolls back only when the plan
-    is not empty.
+    anything itself; the role installs, writes the validated drop-in, restarts or rolls back only when
+    the plan is not empty.
   - In check mode a non-empty plan is reported as a change, so a drift check of the concern is this one call.
 extends_documentation_fragment:
   - edgeops.gitops.attributes
@@ -89,7 +89,8 @@ changes:
   elements: dict
   contains:
     key:
-      description: A variable of the drop-in or the server, C(content), C(packages), C(service NAME) or C(socket NAME).
+      description:
+        - A variable of the drop-in or the server, C(content), C(packages), C(service NAME) or C(socket NAME).
       type: str
     before:
       description: What is there.
@@ -153,29 +154,49 @@ def socket_items(units, run):
         enabled = run(["systemctl", "is-enabled", name])[1].strip()
         active = run(["systemctl", "is-active", name])[1].strip()
         if enabled in ("enabled", "enabled-runtime") or active == "active":
-            items.append({"key": "socket " + name, "before": "%s, %s" % (enabled, active),
-                          "after": "disabled, inactive", "where": ["state"]})
+            items.append(
+                {
+                    "key": "socket " + name,
+                    "before": f"{enabled}, {active}",
+                    "after": "disabled, inactive",
+                    "where": ["state"],
+                }
+            )
     return items
 
 
 def runtime_items(settings, socket):
     """(items, restart_required) from the running server; an item saying why when it cannot be read."""
     if pymysql is None:
-        return [{"key": "runtime", "before": "not compared (PyMySQL missing)", "after": "compared",
-                 "where": ["runtime"]}], []
+        return [
+            {
+                "key": "runtime",
+                "before": "not compared (PyMySQL missing)",
+                "after": "compared",
+                "where": ["runtime"],
+            }
+        ], []
     try:
         conn = pymysql.connect(unix_socket=socket, user="root", password="", connect_timeout=10)
     except pymysql.MySQLError as exc:
-        return [{"key": "runtime", "before": "not compared (%s)" % exc.args[-1], "after": "compared",
-                 "where": ["runtime"]}], []
+        return [
+            {
+                "key": "runtime",
+                "before": f"not compared ({exc.args[-1]})",
+                "after": "compared",
+                "where": ["runtime"],
+            }
+        ], []
     try:
         with conn.cursor() as cur:
             runtime, readonly = read_runtime(cur, sorted(settings))
     finally:
         conn.close()
     diff = runtime_differences(settings, runtime)
-    items = [{"key": k, "before": d["before"], "after": str(d["after"]), "where": ["runtime"]}
-             for k, d in sorted(diff.items())]
+    items = [
+        {"key": k, "before": d["before"], "after": str(d["after"]), "where": ["runtime"]}
+        for k, d in sorted(diff.items())
+    ]
     return items, sorted(k for k in diff if k in readonly)
 
 
@@ -188,8 +209,14 @@ def run_module(module):
     items = []
     missing = missing_packages(p["packages"], run)
     if missing:
-        items.append({"key": "packages", "before": "missing " + ", ".join(missing), "after": "installed",
-                      "where": ["state"]})
+        items.append(
+            {
+                "key": "packages",
+                "before": "missing " + ", ".join(missing),
+                "after": "installed",
+                "where": ["state"],
+            }
+        )
     have = _read(p["config_path"])
     if have != p["config_content"]:
         items.extend(text_items(have, p["config_content"], p["config_path"]))
@@ -202,12 +229,20 @@ def run_module(module):
         settings = {normalise_name(k): v for k, v in p["settings"].items()}
         found, restart = runtime_items(settings, p["login_unix_socket"])
         items.extend(found)
-    result = {"plan": [i["key"] for i in items], "changes": items, "running": running,
-              "restart_required": restart, "changed": module.check_mode and bool(items)}
+    result = {
+        "plan": [i["key"] for i in items],
+        "changes": items,
+        "running": running,
+        "restart_required": restart,
+        "changed": module.check_mode and bool(items),
+    }
     if module._diff and items:
-        result["diff"] = {"before": "".join("%s: %s\n" % (i["key"], i["before"]) for i in items),
-                          "after": "".join("%s: %s\n" % (i["key"], i["after"]) for i in items),
-                          "before_header": "mysql host", "after_header": "mysql host"}
+        result["diff"] = {
+            "before": "".join("{}: {}\n".format(i["key"], i["before"]) for i in items),
+            "after": "".join("{}: {}\n".format(i["key"], i["after"]) for i in items),
+            "before_header": "mysql host",
+            "after_header": "mysql host",
+        }
     module.exit_json(**result)
 
 
