@@ -19,6 +19,8 @@ import re
 import stat
 from typing import Any
 
+from ansible_collections.edgeops.gitops.plugins.module_utils._items import Run
+
 #: Kernel name prefixes of devices that are not disks of their own.
 VIRTUAL_PREFIXES = ("loop", "ram", "zram", "dm-", "md", "sr", "fd", "nbd", "drbd", "rbd", "mmcblk0boot")
 _NVME_NAMESPACE = re.compile(r"^nvme\d+n\d+$")
@@ -126,7 +128,7 @@ def _unescape(field: str) -> str:
     return field.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\")
 
 
-def parse_mountinfo(text: str) -> list:
+def parse_mountinfo(text: str) -> list[dict[str, Any]]:
     """Entries of /proc/self/mountinfo: majmin, root, mount_point, options, fstype, source."""
     entries = []
     for line in text.splitlines():
@@ -146,7 +148,7 @@ def _read(path: str) -> str:
         return handle.read().strip()
 
 
-def sysfs_devices(root: str = "/") -> dict:
+def sysfs_devices(root: str = "/") -> dict[str, dict[str, Any]]:
     """The host's whole disks from /sys/block, shaped like ``ansible_facts.devices``.
 
     Carries what :func:`rejection_reasons` reads (removable, rotational,
@@ -154,7 +156,7 @@ def sysfs_devices(root: str = "/") -> dict:
     probe reads signatures from the device itself.
     """
     base = os.path.join(root, "sys/block")
-    devices: dict = {}
+    devices: dict[str, dict[str, Any]] = {}
     for name in sorted(os.listdir(base)) if os.path.isdir(base) else []:
         sysdir = os.path.join(base, name)
 
@@ -164,7 +166,7 @@ def sysfs_devices(root: str = "/") -> dict:
             except OSError:
                 return default
 
-        partitions = {entry: {} for entry in os.listdir(sysdir)
+        partitions: dict[str, dict[str, Any]] = {entry: {} for entry in os.listdir(sysdir)
                       if os.path.exists(os.path.join(sysdir, entry, "partition"))}
         holders_dir = os.path.join(sysdir, "holders")
         devices[name] = {
@@ -176,20 +178,20 @@ def sysfs_devices(root: str = "/") -> dict:
     return devices
 
 
-def mounts_from_mountinfo(entries: list) -> list:
+def mounts_from_mountinfo(entries: list[dict[str, Any]]) -> list[dict[str, str]]:
     """``ansible_mounts``-shaped list (device, mount) from mountinfo entries."""
     return [{"device": e["source"], "mount": e["mount_point"]}
             for e in entries if e["source"].startswith("/dev/")]
 
 
-def new_probe(device: str) -> dict:
+def new_probe(device: str) -> dict[str, Any]:
     """The probe's result before anything is known."""
     return {"device": device, "exists": False, "is_block": False, "name": "", "size_bytes": 0, "majmin": "",
             "partitions": [], "holders": [], "mounts": [], "in_use": False, "in_use_error": "",
             "blkid": {}, "wipefs": [], "target_mount": None, "errors": []}
 
 
-def probe_device(device: str, mount_point: str, run, root: str = "/") -> dict:
+def probe_device(device: str, mount_point: str, run: Run, root: str = "/") -> dict[str, Any]:
     """Read-only probe of ``device`` (see the comment above). Writes nothing.
 
     ``run(argv) -> (rc, stdout, stderr)`` runs blkid and wipefs.
@@ -213,11 +215,11 @@ def probe_device(device: str, mount_point: str, run, root: str = "/") -> dict:
     sysdir = os.path.join(root, "sys/dev/block", majmin)
     result["name"] = os.path.basename(os.path.realpath(sysdir))
     result["size_bytes"] = int(_read(os.path.join(sysdir, "size"))) * 512
-    partition_majmins = {}
-    for entry in sorted(os.listdir(sysdir), key=_natural_key):
-        if os.path.exists(os.path.join(sysdir, entry, "partition")):
-            result["partitions"].append(entry)
-            partition_majmins[_read(os.path.join(sysdir, entry, "dev"))] = entry
+    partition_majmins: dict[str, str] = {}
+    for child in sorted(os.listdir(sysdir), key=_natural_key):
+        if os.path.exists(os.path.join(sysdir, child, "partition")):
+            result["partitions"].append(child)
+            partition_majmins[_read(os.path.join(sysdir, child, "dev"))] = child
     if os.path.isdir(os.path.join(sysdir, "holders")):
         result["holders"] = sorted(os.listdir(os.path.join(sysdir, "holders")))
     for entry in entries:
@@ -235,7 +237,7 @@ def probe_device(device: str, mount_point: str, run, root: str = "/") -> dict:
         os.close(os.open(path, os.O_RDONLY | os.O_EXCL))
     except OSError as exc:
         result["in_use"] = exc.errno == errno.EBUSY
-        result["in_use_error"] = f"{errno.errorcode.get(exc.errno, str(exc.errno))}: {exc.strerror}"
+        result["in_use_error"] = f"{errno.errorcode.get(exc.errno or 0, str(exc.errno))}: {exc.strerror}"
         if exc.errno != errno.EBUSY:
             result["errors"].append(f"exclusive open of {device} failed: {exc.strerror}")
     rc, out, err = run(["blkid", "-p", "-o", "export", path])
@@ -268,8 +270,9 @@ def _read_text(path: str) -> str:
         return ""
 
 
-def judge_probe(probe: dict, *, device: str, record: dict, record_path: str, label: str, fstype: str,
-                mount_point: str, min_size: str, min_bytes: int, override: str) -> dict:
+def judge_probe(probe: dict[str, Any], *, device: str, record: dict[str, Any], record_path: str,
+                label: str, fstype: str, mount_point: str, min_size: str, min_bytes: int,
+                override: str) -> dict[str, Any]:
     """What the probe means for etcd's disk: is it ours, blank, mounted here; what forbids formatting it.
 
     ``hard`` reasons can never be overridden (formatting would corrupt something
@@ -314,12 +317,13 @@ def judge_probe(probe: dict, *, device: str, record: dict, record_path: str, lab
         soft.append(f"{d} carries {kind} (label {blkid.get('LABEL', 'none')}, UUID {uuid}) that this role did"
                     f" not create (its own has label {label} and the UUID in {record_path})")
     if ours and blkid.get("TYPE") != fstype:
-        soft.append(f"{d} holds the role's own {blkid.get('TYPE')} filesystem but etcd_storage_fstype is {fstype}")
+        soft.append(f"{d} holds the role's own {blkid.get('TYPE')} filesystem but etcd_storage_fstype"
+                    f" is {fstype}")
     return {"ours": ours, "blank": blank, "mounted_here": mounted_here, "elsewhere": elsewhere,
             "hard": hard, "soft": soft, "override": override != "" and override == device}
 
 
-def refusal_message(judgement: dict, *, device: str, host: str) -> str:
+def refusal_message(judgement: dict[str, Any], *, device: str, host: str) -> str:
     """The refusal, or '' when the device may be used."""
     hard, soft = judgement["hard"], judgement["soft"]
     if not hard and (not soft or judgement["override"]):

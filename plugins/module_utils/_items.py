@@ -11,14 +11,20 @@ from a task's file ``diff``. No Ansible imports.
 from __future__ import annotations
 
 import re
+from typing import Any, Callable, Dict, Iterable, List, Sequence, Tuple
+
+#: One item of a concern's plan: key, before, after, and where/path when known.
+Item = Dict[str, Any]
+#: Runs a command: ``run(argv) -> (rc, stdout, stderr)``.
+Run = Callable[[List[str]], Tuple[int, str, str]]
 
 _KV_LINE = re.compile(r"^\s*([A-Za-z0-9_.\-/\[\]]+)\s*(?:=|:\s)\s*(.*?)\s*$")
 
 
-def key_values(text: str) -> tuple:
+def key_values(text: str) -> tuple[dict[str, str], list[str]]:
     """``key = value`` / ``key: value`` lines of a config file, and the other content lines."""
-    pairs: dict = {}
-    other: list = []
+    pairs: dict[str, str] = {}
+    other: list[str] = []
     for raw in text.splitlines():
         line = raw.strip()
         if not line or line.startswith(("#", ";", "//")) or (line.startswith("[") and line.endswith("]")):
@@ -31,7 +37,7 @@ def key_values(text: str) -> tuple:
     return pairs, other
 
 
-def text_items(before, after, path) -> list:
+def text_items(before: str | None, after: str | None, path: str | None) -> list[Item]:
     """Items ``{key, before, after, where, path}`` for a file whose text went from ``before`` to ``after``.
 
     One item per ``key = value`` that differs, plus one ``content`` item counting the
@@ -59,9 +65,9 @@ def text_items(before, after, path) -> list:
     return items
 
 
-def service_items(services, run) -> list:
+def service_items(services: Iterable[str], run: Run) -> list[Item]:
     """An item per systemd unit that is not enabled and active (``run(argv) -> (rc, out, err)``)."""
-    items = []
+    items: list[Item] = []
     for name in services:
         enabled = run(["systemctl", "is-enabled", name])[1].strip() or "not-found"
         active = run(["systemctl", "is-active", name])[1].strip() or "unknown"
@@ -72,7 +78,7 @@ def service_items(services, run) -> list:
     return items
 
 
-def missing_packages(packages, run) -> list:
+def missing_packages(packages: Sequence[str], run: Run) -> list[str]:
     """The Debian packages dpkg does not list as installed (``run(argv) -> (rc, out, err)``)."""
     if not packages:
         return []

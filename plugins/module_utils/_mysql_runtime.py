@@ -4,12 +4,14 @@
 
 from __future__ import annotations
 
+from typing import Any, Collection
 
-def read_runtime(cursor, names):
+
+def read_runtime(cursor: Any, names: Collection[str]) -> tuple[dict[str, str], set[str]]:
     """{name: value} from SHOW GLOBAL VARIABLES, and the read-only names (MariaDB)."""
     cursor.execute("SHOW GLOBAL VARIABLES")
     runtime = {str(k).lower(): ("" if v is None else str(v)) for k, v in cursor.fetchall()}
-    readonly = set()
+    readonly: set[str] = set()
     if "mariadb" in runtime.get("version", "").lower() and names:
         marks = ", ".join(["%s"] * len(names))
         cursor.execute(

@@ -16,7 +16,7 @@ import posixpath
 import re
 from collections.abc import Callable
 
-from ansible_collections.edgeops.gitops.plugins.module_utils._fsync import FsyncError, parse_size
+from ansible_collections.edgeops.gitops.plugins.module_utils._size import SizeError, parse_size
 from ansible_collections.edgeops.gitops.plugins.module_utils._kubeadm import (
     CONTROL_PLANE_JOIN_MINOR,
     KubeadmConfigError,
@@ -79,7 +79,7 @@ def _positive_int(value) -> int | None:
 def _size(value) -> int | None:
     try:
         return parse_size(value)
-    except FsyncError:
+    except SizeError:
         return None
 
 

@@ -176,15 +176,17 @@ import grp
 import json
 import os
 import pwd
+from typing import Any, Callable
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.edgeops.gitops.plugins.module_utils import _blockdev
+from ansible_collections.edgeops.gitops.plugins.module_utils._items import Item
 from ansible_collections.edgeops.gitops.plugins.module_utils._size import SizeError, parse_size
 
 ROOT = "/"
 
 
-def read_record(path):
+def read_record(path: str) -> dict[str, Any]:
     """The record as a dict ({} when missing); an unreadable record is an error."""
     try:
         with open(path, encoding="utf-8") as handle:
@@ -198,12 +200,12 @@ def read_record(path):
     return data if isinstance(data, dict) else {}
 
 
-def pick_device(params, record, root=ROOT):
+def pick_device(params: dict[str, Any], record: dict[str, Any], root: str = ROOT) -> tuple[str, str]:
     """(device, error message) - the given device, the recorded one, or the best candidate."""
     if params["device"]:
-        return params["device"], ""
+        return str(params["device"]), ""
     if record.get("device") and record.get("mount_point") == os.path.normpath(params["mount_point"]):
-        return record["device"], ""
+        return str(record["device"]), ""
     mountinfo = _blockdev.parse_mountinfo(_blockdev._read_text(os.path.join(root, "proc/self/mountinfo")))
     judged = _blockdev.judge_devices(
         _blockdev.sysfs_devices(root),
@@ -211,18 +213,18 @@ def pick_device(params, record, root=ROOT):
         parse_size(params["min_size"], "min_size", positive=True),
     )
     if judged["candidates"]:
-        return judged["candidates"][0], ""
-    rejected = "; ".join("{}: {}".format(dev, ", ".join(why)) for dev, why in judged["rejected"].items())
+        return str(judged["candidates"][0]), ""
+    rejected = "; ".join(f"{dev}: {', '.join(why)}" for dev, why in judged["rejected"].items())
     return "", (
-        "No disk on this host is fit for etcd's data (at least {}, solid-state, whole, unpartitioned, "
-        "unused, without a filesystem). Rejected: {}. Attach a dedicated disk or name one in "
-        "etcd_storage_device. Nothing was changed.".format(params["min_size"], rejected or "no disks")
+        f"No disk on this host is fit for etcd's data (at least {params['min_size']}, solid-state, whole,"
+        f" unpartitioned, unused, without a filesystem). Rejected: {rejected or 'no disks'}. Attach a"
+        " dedicated disk or name one in etcd_storage_device. Nothing was changed."
     )
 
 
-def fstab_entry(text, mount_point):
+def fstab_entry(text: str, mount_point: str) -> list[str] | None:
     """The last active /etc/fstab entry for ``mount_point`` as its six fields, or None."""
-    found = None
+    found: list[str] | None = None
     for line in text.splitlines():
         fields = line.split()
         if len(fields) >= 2 and not fields[0].startswith("#") and os.path.normpath(fields[1]) == mount_point:
@@ -230,13 +232,14 @@ def fstab_entry(text, mount_point):
     return found
 
 
-def plan_storage(params, judgement, probe, fstab_text, data_dir_stat):
+def plan_storage(params: dict[str, Any], judgement: dict[str, Any], probe: dict[str, Any], fstab_text: str,
+                 data_dir_stat: Any) -> list[Item]:
     """The items that differ from the desired state (see RETURN ``changes``)."""
     mount_point = os.path.normpath(params["mount_point"])
     fstype, label = params["fstype"], params["label"]
     blkid = probe["blkid"]
     uuid = blkid.get("UUID", "") if judgement["ours"] else ""
-    items = []
+    items: list[Item] = []
     if not judgement["ours"] or blkid.get("TYPE") != fstype:
         found = (
             "{} (label {}, UUID {})".format(
@@ -313,19 +316,19 @@ def plan_storage(params, judgement, probe, fstab_text, data_dir_stat):
     return items
 
 
-def _name(lookup, ident):
+def _name(lookup: Callable[[int], Any], ident: int) -> str:
     try:
-        return lookup(ident)[0]
+        return str(lookup(ident)[0])
     except KeyError:
         return str(ident)
 
 
-def read_fstab(path="/etc/fstab"):
+def read_fstab(path: str = "/etc/fstab") -> str:
     """The text of /etc/fstab ('' when there is none)."""
     return _blockdev._read_text(path)
 
 
-def hidden_files(mount_point, limit=10):
+def hidden_files(mount_point: str, limit: int = 10) -> list[str]:
     """Up to ``limit`` paths under an unmounted ``mount_point`` that the mount would hide."""
     try:
         names = sorted(os.listdir(mount_point))
@@ -334,7 +337,7 @@ def hidden_files(mount_point, limit=10):
     return [os.path.join(mount_point, n) for n in names[:limit]]
 
 
-def run_module(module):
+def run_module(module: AnsibleModule) -> None:
     params = module.params
     host = os.uname()[1]
     try:
@@ -347,8 +350,9 @@ def run_module(module):
         module.fail_json(msg=error, device="", plan=[], changes=[])
     params = dict(params, device=device)
 
-    def run(argv):
-        return module.run_command(argv, environ_update={"LANG": "C", "LC_ALL": "C"})
+    def run(argv: list[str]) -> tuple[int, str, str]:
+        rc, out, err = module.run_command(argv, environ_update={"LANG": "C", "LC_ALL": "C"})
+        return int(rc), str(out), str(err)
 
     probe = _blockdev.probe_device(device, params["mount_point"], run)
     judgement = _blockdev.judge_probe(
@@ -383,8 +387,8 @@ def run_module(module):
         if hidden:
             module.fail_json(
                 msg=f"{mount_point} is not mounted and already holds files on the filesystem below it"
-                f" ({', '.join(hidden)}): mounting {device} there would hide them. Move them away (an existing"
-                " etcd's data belongs on the new disk, copied while etcd is stopped) and run again."
+                f" ({', '.join(hidden)}): mounting {device} there would hide them. Move them away (an"
+                " existing etcd's data belongs on the new disk, copied while etcd is stopped) and run again."
                 " Nothing was changed.",
                 plan=[],
                 changes=[],
@@ -409,7 +413,7 @@ def run_module(module):
     module.exit_json(**result)
 
 
-def main():
+def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "device": {"type": "str", "default": ""},

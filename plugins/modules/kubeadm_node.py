@@ -37,7 +37,8 @@ options:
     required: true
   kernel_modules:
     description:
-      - Modules that must be present; each counts as present when its O(kernel_modules[].evidence) path exists.
+      - Modules that must be present; each counts as present when its O(kernel_modules[].evidence)
+        path exists.
     type: list
     elements: dict
     default: []
@@ -137,7 +138,8 @@ changes:
       type: str
 installed:
   description:
-    - The installed C(kubeadm) and C(kubelet) versions and whether C(kubectl) is present (V(missing) when not).
+    - The installed C(kubeadm) and C(kubelet) versions and whether C(kubectl) is present
+      (V(missing) when not).
   returned: always
   type: dict
   sample: {kubeadm: v1.34.1, kubelet: v1.34.1, kubectl: present}
@@ -158,10 +160,13 @@ missing_modules:
 
 import os
 import shutil
+from typing import Any, Callable
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.edgeops.gitops.plugins.module_utils import _sysctl
 from ansible_collections.edgeops.gitops.plugins.module_utils._items import (
+    Item,
+    Run,
     missing_packages,
     service_items,
     text_items,
@@ -170,12 +175,12 @@ from ansible_collections.edgeops.gitops.plugins.module_utils._items import (
 DONE_FILES = {"init": "/etc/kubernetes/admin.conf", "join": "/etc/kubernetes/kubelet.conf"}
 
 
-def active_swaps(text):
+def active_swaps(text: str) -> list[str]:
     """The swap areas in /proc/swaps (its first line is a header)."""
     return [line.split()[0] for line in text.splitlines()[1:] if line.strip()]
 
 
-def fstab_swaps(text):
+def fstab_swaps(text: str) -> list[str]:
     """Active (not commented) swap entries of /etc/fstab."""
     return [
         line
@@ -187,7 +192,7 @@ def fstab_swaps(text):
     ]
 
 
-def _read(path):
+def _read(path: str) -> str | None:
     try:
         with open(path, encoding="utf-8") as handle:
             return handle.read()
@@ -195,9 +200,10 @@ def _read(path):
         return None
 
 
-def file_items(files, read=_read, stat=os.stat):
+def file_items(files: list[dict[str, Any]], read: Callable[[str], str | None] = _read,
+               stat: Callable[[str], Any] = os.stat) -> list[Item]:
     """Items for each file whose content (the drift report's rule for files) or mode differs."""
-    items = []
+    items: list[Item] = []
     for spec in files:
         have = read(spec["path"])
         if have != spec["content"]:
@@ -217,10 +223,11 @@ def file_items(files, read=_read, stat=os.stat):
     return items
 
 
-def sysctl_items(sysctls, path, proc_root=_sysctl.PROC_SYS, read=_read):
+def sysctl_items(sysctls: dict[str, Any], path: str, proc_root: str = _sysctl.PROC_SYS,
+                 read: Callable[[str], str | None] = _read) -> list[Item]:
     """The sysctl_profile rules, read-only: one item per key whose file or runtime value differs."""
     present = {k: v for k, v in sysctls.items() if os.path.exists(_sysctl.key_path(proc_root, k))}
-    items = [
+    items: list[Item] = [
         {"key": k, "before": "absent (its module is not loaded)", "after": str(v), "path": path}
         for k, v in sysctls.items()
         if k not in present
@@ -237,9 +244,9 @@ def sysctl_items(sysctls, path, proc_root=_sysctl.PROC_SYS, read=_read):
     return items
 
 
-def binary_versions(run):
+def binary_versions(run: Run) -> dict[str, str]:
     """{kubeadm, kubelet, kubectl}: versions, or 'missing'."""
-    found = {}
+    found: dict[str, str] = {}
     rc, out, _ = run(["kubeadm", "version", "-o", "short"]) if shutil.which("kubeadm") else (1, "", "")
     found["kubeadm"] = out.strip() if rc == 0 and out.strip() else "missing"
     rc, out, _ = run(["kubelet", "--version"]) if shutil.which("kubelet") else (1, "", "")
@@ -248,13 +255,14 @@ def binary_versions(run):
     return found
 
 
-def run_module(module):
+def run_module(module: AnsibleModule) -> None:
     p = module.params
 
-    def run(argv):
-        return module.run_command(argv, environ_update={"LANG": "C", "LC_ALL": "C"})
+    def run(argv: list[str]) -> tuple[int, str, str]:
+        rc, out, err = module.run_command(argv, environ_update={"LANG": "C", "LC_ALL": "C"})
+        return int(rc), str(out), str(err)
 
-    items = []
+    items: list[Item] = []
     swaps = active_swaps(_read("/proc/swaps") or "")
     if swaps:
         items.append({"key": "swap", "before": "on ({})".format(", ".join(swaps)), "after": "off"})
@@ -326,7 +334,7 @@ def run_module(module):
     module.exit_json(**result)
 
 
-def main():
+def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "version": {"type": "str", "required": True},

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: mysql_host_state
-short_description: Read a MySQL/MariaDB host's packages, drop-in, service and runtime values; plan the differences
+short_description: Read a MySQL/MariaDB host's packages, drop-in, service and runtime values, in one call
 version_added: 0.2.0
 author:
   - edgeops contributors (@edgeops)
@@ -117,9 +117,12 @@ restart_required:
 """
 
 import traceback
+from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.edgeops.gitops.plugins.module_utils._items import (
+    Item,
+    Run,
     missing_packages,
     service_items,
     text_items,
@@ -130,16 +133,14 @@ from ansible_collections.edgeops.gitops.plugins.module_utils._mysql_tuning impor
     runtime_differences,
 )
 
+PYMYSQL_ERROR: str | None = None
 try:
     import pymysql
 except ImportError:  # pragma: no cover - reported in the plan
-    pymysql = None
     PYMYSQL_ERROR = traceback.format_exc()
-else:
-    PYMYSQL_ERROR = None
 
 
-def _read(path):
+def _read(path: str) -> str | None:
     try:
         with open(path, encoding="utf-8") as handle:
             return handle.read()
@@ -147,9 +148,9 @@ def _read(path):
         return None
 
 
-def socket_items(units, run):
+def socket_items(units: list[str], run: Run) -> list[Item]:
     """An item per socket unit that is enabled or active (socket activation would ignore bind-address)."""
-    items = []
+    items: list[Item] = []
     for name in units:
         enabled = run(["systemctl", "is-enabled", name])[1].strip()
         active = run(["systemctl", "is-active", name])[1].strip()
@@ -165,9 +166,9 @@ def socket_items(units, run):
     return items
 
 
-def runtime_items(settings, socket):
+def runtime_items(settings: dict[str, Any], socket: str) -> tuple[list[Item], list[str]]:
     """(items, restart_required) from the running server; an item saying why when it cannot be read."""
-    if pymysql is None:
+    if PYMYSQL_ERROR is not None:
         return [
             {
                 "key": "runtime",
@@ -193,18 +194,19 @@ def runtime_items(settings, socket):
     finally:
         conn.close()
     diff = runtime_differences(settings, runtime)
-    items = [
+    items: list[Item] = [
         {"key": k, "before": d["before"], "after": str(d["after"]), "where": ["runtime"]}
         for k, d in sorted(diff.items())
     ]
     return items, sorted(k for k in diff if k in readonly)
 
 
-def run_module(module):
+def run_module(module: AnsibleModule) -> None:
     p = module.params
 
-    def run(argv):
-        return module.run_command(argv, environ_update={"LANG": "C", "LC_ALL": "C"})
+    def run(argv: list[str]) -> tuple[int, str, str]:
+        rc, out, err = module.run_command(argv, environ_update={"LANG": "C", "LC_ALL": "C"})
+        return int(rc), str(out), str(err)
 
     items = []
     missing = missing_packages(p["packages"], run)
@@ -224,7 +226,7 @@ def run_module(module):
     items.extend(dict(i, where=["state"]) for i in service)
     items.extend(socket_items(p["socket_units"], run))
     running = run(["systemctl", "is-active", p["service"]])[1].strip() == "active"
-    restart = []
+    restart: list[str] = []
     if running:
         settings = {normalise_name(k): v for k, v in p["settings"].items()}
         found, restart = runtime_items(settings, p["login_unix_socket"])
@@ -246,7 +248,7 @@ def run_module(module):
     module.exit_json(**result)
 
 
-def main():
+def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "packages": {"type": "list", "elements": "str", "default": []},
