@@ -17,7 +17,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ansible_collections.edgeops.gitops.plugins.module_utils._fsync import FsyncError
 from ansible_collections.edgeops.gitops.plugins.module_utils._kubeadm import (
     CONTROL_PLANE_JOIN_MINOR,
     KubeadmConfigError,
@@ -27,7 +26,7 @@ from ansible_collections.edgeops.gitops.plugins.module_utils._mysql_tuning impor
 from ansible_collections.edgeops.gitops.plugins.module_utils._mysql_tuning import (
     parse_version as mysql_version,
 )
-from ansible_collections.edgeops.gitops.plugins.module_utils._size import parse_size
+from ansible_collections.edgeops.gitops.plugins.module_utils._size import SizeError, parse_size
 
 #: Longest label each filesystem takes (e2label: 16 bytes, xfs_admin: 12).
 LABEL_MAX = {"ext4": 16, "xfs": 12}
@@ -80,8 +79,8 @@ def _positive_int(value: Any) -> int | None:
 
 def _size(value: Any) -> int | None:
     try:
-        return parse_size(value)
-    except FsyncError:
+        return parse_size(value, positive=True)
+    except SizeError:
         return None
 
 
