@@ -51,11 +51,13 @@ _value:
   elements: str
 """
 
+from typing import Any
+
 from ansible.errors import AnsibleFilterError
 from ansible_collections.edgeops.gitops.plugins.module_utils._role_settings import problems
 
 
-def setting_problems(values, role):
+def setting_problems(values: Any, role: str) -> list[str]:
     """The wrong settings of ``role`` in ``values``; AnsibleFilterError for an unknown role."""
     try:
         return problems(role, values)
@@ -66,5 +68,5 @@ def setting_problems(values, role):
 class FilterModule:
     """edgeops.gitops.setting_problems."""
 
-    def filters(self):
+    def filters(self) -> dict[str, Any]:
         return {"setting_problems": setting_problems}

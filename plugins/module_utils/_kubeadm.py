@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple, TypeVar
 
 from ansible_collections.edgeops.gitops.plugins.module_utils._types import type_name
 
@@ -75,7 +76,7 @@ def api_for(minor: int) -> KubeadmApi:
 
 ROLES = ("init", "join", "control-plane-join", "kubelet-flags")
 
-DEFAULTS = {
+DEFAULTS: dict[str, Any] = {
     "bind_port": 6443,
     "pod_subnet": "10.244.0.0/16",
     "service_subnet": "10.96.0.0/12",
@@ -108,17 +109,20 @@ _DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z
 _CERT_KEY = re.compile(r"^[0-9a-f]{64}$")
 
 
+_T = TypeVar("_T")
+
+
 class KubeadmConfigError(ValueError):
     """Bad input for the renderer; the message says what and how to fix it."""
 
 
-def _not_a_version(version, why: str) -> KubeadmConfigError:
+def _not_a_version(version: Any, why: str) -> KubeadmConfigError:
     return KubeadmConfigError(
         f"Kubernetes version {version!r} ({type_name(version)}) is not a version: {why}"
     )
 
 
-def split_version(version) -> tuple[tuple[int, int, int], str]:
+def split_version(version: Any) -> tuple[tuple[int, int, int], str]:
     """``'v1.31.0-rc.1'`` -> ((1, 31, 0), '-rc.1'); any 1.x minor, older or newer than the table.
 
     A float is refused with the fix: YAML reads an unquoted ``1.10`` as the number 1.1.
@@ -135,7 +139,7 @@ def split_version(version) -> tuple[tuple[int, int, int], str]:
     return (major, minor, patch), match.group(4) or ""
 
 
-def parse_version(version) -> tuple[int, int, int]:
+def parse_version(version: Any) -> tuple[int, int, int]:
     """``'1.10.13'``/``'v1.34'`` -> (1, 10, 13); raise KubeadmConfigError otherwise.
 
     Minors newer than :data:`NEWEST` are accepted (see :func:`newer_than_known`): a user is
@@ -149,7 +153,7 @@ def parse_version(version) -> tuple[int, int, int]:
     return major, minor, patch
 
 
-def newer_than_known(version) -> str:
+def newer_than_known(version: Any) -> str:
     """A warning when ``version`` is newer than the table, else ``''``.
 
     Policy: a newer 1.x minor is rendered with the newest known apiVersion, because kubeadm keeps
@@ -167,7 +171,7 @@ def newer_than_known(version) -> str:
     )
 
 
-def parse_join_command(command: str) -> dict:
+def parse_join_command(command: str) -> dict[str, Any]:
     """Fields of ``kubeadm token create --print-join-command`` output.
 
     Never echoes the command (it holds a secret) in an error.
@@ -180,7 +184,7 @@ def parse_join_command(command: str) -> dict:
             "join.command is not the output of 'kubeadm token create --print-join-command' "
             "(expected 'kubeadm join ENDPOINT --token ... --discovery-token-ca-cert-hash ...')"
         )
-    out: dict = {"ca_cert_hashes": []}
+    out: dict[str, Any] = {"ca_cert_hashes": []}
     i = 2
     while i < len(words):
         word = words[i]
@@ -201,7 +205,7 @@ def parse_join_command(command: str) -> dict:
     return out
 
 
-def _cidr(name: str, value) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+def _cidr(name: str, value: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     if not isinstance(value, str):
         raise KubeadmConfigError(f"{name} must be a CIDR string, got {type_name(value)}: {value!r}")
     try:
@@ -210,7 +214,7 @@ def _cidr(name: str, value) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
         raise KubeadmConfigError(f"{name} {value!r} is not a valid network (CIDR): {exc}") from exc
 
 
-def _ip(name: str, value) -> str:
+def _ip(name: str, value: Any) -> str:
     if not isinstance(value, str):
         raise KubeadmConfigError(
             f"{name} must be an IP address string, got {type_name(value)}: {value!r}"
@@ -221,10 +225,10 @@ def _ip(name: str, value) -> str:
         raise KubeadmConfigError(f"{name} {value!r} is not an IP address") from exc
 
 
-def _args(name: str, value) -> dict:
+def _args(name: str, value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
         raise KubeadmConfigError(f"{name} must be a dict of flag: value, got {type_name(value)}")
-    out = {}
+    out: dict[str, str] = {}
     for key, val in value.items():
         if not isinstance(key, str) or not key or key.startswith("-"):
             raise KubeadmConfigError(f"{name}: flag name {key!r} must be a string without leading dashes")
@@ -234,7 +238,7 @@ def _args(name: str, value) -> dict:
     return out
 
 
-def normalize(spec) -> dict:
+def normalize(spec: Any) -> dict[str, Any]:
     """Validate the version-neutral spec and fill defaults; raise KubeadmConfigError.
 
     Every wrong key is reported at once (one ``; ``-separated message), and only those.
@@ -246,7 +250,7 @@ def normalize(spec) -> dict:
         raise KubeadmConfigError(
             f"unknown spec keys {unknown}; known keys: {sorted(KNOWN_KEYS)}"
         )
-    s = {**DEFAULTS, **{k: v for k, v in spec.items() if v is not None}}
+    s: dict[str, Any] = {**DEFAULTS, **{k: v for k, v in spec.items() if v is not None}}
     if "advertise_address" not in s:
         raise KubeadmConfigError(
             "advertise_address is required (the host's private address: "
@@ -254,7 +258,7 @@ def normalize(spec) -> dict:
         )
     errors: list[str] = []
 
-    def check(function, *args):
+    def check(function: Callable[..., _T], *args: Any) -> _T | None:
         try:
             return function(*args)
         except KubeadmConfigError as exc:
@@ -315,7 +319,7 @@ def normalize(spec) -> dict:
     return s
 
 
-def _join_fields(s: dict, control_plane: bool) -> dict:
+def _join_fields(s: dict[str, Any], control_plane: bool) -> dict[str, Any]:
     join = s.get("join")
     if not isinstance(join, dict):
         raise KubeadmConfigError(
@@ -352,19 +356,19 @@ def _join_fields(s: dict, control_plane: bool) -> dict:
     return {"token": token, "hashes": list(hashes), "endpoint": endpoint, "certificate_key": key}
 
 
-def _extra(args: dict, as_list: bool):
+def _extra(args: dict[str, str], as_list: bool) -> list[dict[str, str]] | dict[str, str]:
     if as_list:
         return [{"name": k, "value": v} for k, v in sorted(args.items())]
     return dict(sorted(args.items()))
 
 
-def _kubelet_args(s: dict) -> dict:
+def _kubelet_args(s: dict[str, Any]) -> dict[str, str]:
     return {"node-ip": s["kubelet_node_ip"], **s["kubelet_extra_args"]}
 
 
-def _node_fields(api: KubeadmApi, s: dict) -> dict:
+def _node_fields(api: KubeadmApi, s: dict[str, Any]) -> dict[str, Any]:
     """The node's name, CRI socket and kubelet flags: in nodeRegistration where the API has it."""
-    reg: dict = {}
+    reg: dict[str, Any] = {}
     if s.get("node_name"):
         reg["nodeName" if not api.node_registration else "name"] = s["node_name"]
     if s["cri_socket"]:
@@ -375,13 +379,13 @@ def _node_fields(api: KubeadmApi, s: dict) -> dict:
     return {"nodeRegistration": reg}
 
 
-def _endpoint(s: dict) -> dict:
+def _endpoint(s: dict[str, Any]) -> dict[str, Any]:
     return {"advertiseAddress": s["advertise_address"], "bindPort": s["bind_port"]}
 
 
-def _cluster_document(api: KubeadmApi, s: dict, kube_version: str) -> dict:
+def _cluster_document(api: KubeadmApi, s: dict[str, Any], kube_version: str) -> dict[str, Any]:
     """MasterConfiguration (1.10, 1.11) or ClusterConfiguration: what the whole cluster shares."""
-    doc: dict = {
+    doc: dict[str, Any] = {
         "apiVersion": api.api_version,
         "kind": "MasterConfiguration" if api.master_config else "ClusterConfiguration",
         "kubernetesVersion": kube_version,
@@ -412,7 +416,7 @@ def _cluster_document(api: KubeadmApi, s: dict, kube_version: str) -> dict:
                   ("scheduler", "scheduler_extra_args"))
     if api.component_blocks:
         for field, key in components:
-            block: dict = {}
+            block: dict[str, Any] = {}
             if field == "apiServer" and s["cert_sans"]:
                 block["certSANs"] = list(s["cert_sans"])
             if s[key]:
@@ -430,18 +434,19 @@ def _cluster_document(api: KubeadmApi, s: dict, kube_version: str) -> dict:
     return doc
 
 
-def _init_documents(api: KubeadmApi, s: dict, kube_version: str) -> list:
+def _init_documents(api: KubeadmApi, s: dict[str, Any], kube_version: str) -> list[dict[str, Any]]:
     cluster = _cluster_document(api, s, kube_version)
     if api.master_config:
         return [cluster]
-    init = {"apiVersion": api.api_version, "kind": "InitConfiguration", **_node_fields(api, s),
-            api.endpoint: _endpoint(s)}
+    init: dict[str, Any] = {"apiVersion": api.api_version, "kind": "InitConfiguration",
+                            **_node_fields(api, s), api.endpoint: _endpoint(s)}
     return [init, cluster]
 
 
-def _join_document(api: KubeadmApi, s: dict, join: dict, control_plane: bool) -> dict:
-    doc: dict = {"apiVersion": api.api_version,
-                 "kind": "NodeConfiguration" if api.master_config else "JoinConfiguration"}
+def _join_document(api: KubeadmApi, s: dict[str, Any], join: dict[str, Any],
+                   control_plane: bool) -> dict[str, Any]:
+    doc: dict[str, Any] = {"apiVersion": api.api_version,
+                           "kind": "NodeConfiguration" if api.master_config else "JoinConfiguration"}
     if api.node_registration:
         doc.update(_node_fields(api, s))
     if api.discovery_nested:
@@ -461,7 +466,7 @@ def _join_document(api: KubeadmApi, s: dict, join: dict, control_plane: bool) ->
     return doc
 
 
-def render(spec, version, role: str = "init"):
+def render(spec: Any, version: Any, role: str = "init") -> list[dict[str, Any]] | dict[str, str]:
     """Documents (list of dicts) kubeadm ``version`` reads for ``role``.
 
     ``role='kubelet-flags'`` returns the kubelet flags the documents of that
@@ -476,7 +481,7 @@ def render(spec, version, role: str = "init"):
     s = normalize(spec)
     if role == "kubelet-flags":
         return {} if api.node_registration else _kubelet_args(s)
-    join: dict = {}
+    join: dict[str, Any] = {}
     control_plane = role == "control-plane-join"
     if role != "init":
         if control_plane and not api.certificate_key:

@@ -15,8 +15,8 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable
+from typing import Any
 
-from ansible_collections.edgeops.gitops.plugins.module_utils._size import SizeError, parse_size
 from ansible_collections.edgeops.gitops.plugins.module_utils._kubeadm import (
     CONTROL_PLANE_JOIN_MINOR,
     KubeadmConfigError,
@@ -26,6 +26,7 @@ from ansible_collections.edgeops.gitops.plugins.module_utils._mysql_tuning impor
 from ansible_collections.edgeops.gitops.plugins.module_utils._mysql_tuning import (
     parse_version as mysql_version,
 )
+from ansible_collections.edgeops.gitops.plugins.module_utils._size import SizeError, parse_size
 
 #: Longest label each filesystem takes (e2label: 16 bytes, xfs_admin: 12).
 LABEL_MAX = {"ext4": 16, "xfs": 12}
@@ -33,7 +34,7 @@ LABEL_MAX = {"ext4": 16, "xfs": 12}
 _PORT_RANGE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
 
 
-def show(value) -> str:
+def show(value: Any) -> str:
     """A value as the user wrote it: strings quoted, numbers and lists as YAML would show them."""
     if isinstance(value, str):
         return repr(str(value))
@@ -48,11 +49,11 @@ def show(value) -> str:
     return repr(value)
 
 
-def _problem(name: str, value, rule: str, fix: str) -> str:
+def _problem(name: str, value: Any, rule: str, fix: str) -> str:
     return f"{name} {rule} (got {show(value)}); {fix}"
 
 
-def _number(value) -> float | None:
+def _number(value: Any) -> float | None:
     """A real number (int, float or a numeric string), else None; booleans are not numbers."""
     if isinstance(value, bool):
         return None
@@ -66,7 +67,7 @@ def _number(value) -> float | None:
     return None
 
 
-def _positive_int(value) -> int | None:
+def _positive_int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -76,22 +77,22 @@ def _positive_int(value) -> int | None:
     return None
 
 
-def _size(value) -> int | None:
+def _size(value: Any) -> int | None:
     try:
-        return parse_size(value)
+        return parse_size(value, positive=True)
     except SizeError:
         return None
 
 
-def _abs_path(value) -> str | None:
+def _abs_path(value: Any) -> str | None:
     if isinstance(value, str) and value.startswith("/"):
         return posixpath.normpath(value)
     return None
 
 
-def etcd_storage(v: dict) -> list[str]:
+def etcd_storage(v: dict[str, Any]) -> list[str]:
     """The etcd_storage role's settings."""
-    out = []
+    out: list[str] = []
     limit = _number(v.get("etcd_storage_max_fsync_p99_ms"))
     if limit is None or limit <= 0:
         out.append(_problem("etcd_storage_max_fsync_p99_ms", v.get("etcd_storage_max_fsync_p99_ms"),
@@ -132,7 +133,7 @@ def etcd_storage(v: dict) -> list[str]:
     return out
 
 
-def _port_range(value) -> tuple[int, int] | None:
+def _port_range(value: Any) -> tuple[int, int] | None:
     match = _PORT_RANGE.match(value) if isinstance(value, str) else None
     if not match:
         return None
@@ -140,16 +141,16 @@ def _port_range(value) -> tuple[int, int] | None:
     return (low, high) if 0 < low <= high <= 65535 else None
 
 
-def _two_ports(value) -> bool:
+def _two_ports(value: Any) -> bool:
     words = value.split() if isinstance(value, str) else value if isinstance(value, list) else None
     return (words is not None and len(words) == 2
             and all(_positive_int(str(w)) is not None and int(str(w)) <= 65535 for w in words)
             and int(str(words[0])) <= int(str(words[1])))
 
 
-def sysctl_tuning(v: dict) -> list[str]:
+def sysctl_tuning(v: dict[str, Any]) -> list[str]:
     """The sysctl_tuning role's settings."""
-    out = []
+    out: list[str] = []
     settings, extra = v.get("sysctl_tuning_settings"), v.get("sysctl_tuning_extra_settings")
     if not (isinstance(settings, dict) and isinstance(extra, dict) and {**settings, **extra}):
         out.append(_problem("sysctl_tuning_settings", settings,
@@ -184,18 +185,18 @@ _MYSQL_INPUTS = {
 }
 
 
-def _digits(value):
+def _digits(value: Any) -> Any:
     """What the role hands the filter: digit strings become numbers (as ``| int`` would)."""
     return int(value) if isinstance(value, str) and value.strip().lstrip("-").isdigit() else value
 
 
-def mysql_host(v: dict) -> list[str]:
+def mysql_host(v: dict[str, Any]) -> list[str]:
     """The mysql_host role's settings, by the rules of the edgeops.gitops.mysql_tuning filter."""
     io = _digits(v.get("mysql_host_io_capacity", 0))
     found = input_problems(_digits(v.get("mysql_host_memory_mb")), _digits(v.get("mysql_host_vcpus")),
                            v.get("mysql_host_disk_class", "ssd"), v.get("mysql_host_flavour", "mariadb"),
                            io or None)
-    out = []
+    out: list[str] = []
     for argument, message in found:
         name, fix = _MYSQL_INPUTS[argument]
         out.append(f"{name}{message[len(argument):]}; {fix}")
@@ -208,9 +209,9 @@ def mysql_host(v: dict) -> list[str]:
     return out
 
 
-def kubeadm(v: dict) -> list[str]:
+def kubeadm(v: dict[str, Any]) -> list[str]:
     """The kubeadm role's settings and inventory (the kubeadm_config filter checks the networks)."""
-    out = []
+    out: list[str] = []
     version = v.get("kubeadm_kubernetes_version")
     minor = None
     try:
@@ -243,7 +244,7 @@ def kubeadm(v: dict) -> list[str]:
     return out
 
 
-CHECKS: dict[str, Callable[[dict], list[str]]] = {
+CHECKS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
     "etcd_storage": etcd_storage,
     "kubeadm": kubeadm,
     "mysql_host": mysql_host,
@@ -251,7 +252,7 @@ CHECKS: dict[str, Callable[[dict], list[str]]] = {
 }
 
 
-def problems(role: str, values: dict) -> list[str]:
+def problems(role: str, values: Any) -> list[str]:
     """One line per wrong setting of ``role`` (empty when all are right)."""
     if role not in CHECKS:
         raise ValueError(f"role {role!r} has no settings check; known roles: {', '.join(sorted(CHECKS))}")
