@@ -101,7 +101,7 @@ def etcd_storage(v: dict[str, Any]) -> list[str]:
                           ("etcd_storage_fsync_block_size", "2300 or 4k")):
         if _size(v.get(name)) is None:
             out.append(_problem(name, v.get(name), "must be a size above 0",
-                                f"use bytes or a number with k, m, g or t, e.g. {example}"))
+                                f"use bytes or a number with k, m, g, t, p or e, e.g. {example}"))
     size, block = _size(v.get("etcd_storage_fsync_size")), _size(v.get("etcd_storage_fsync_block_size"))
     if size is not None and block is not None and block > size:
         out.append(_problem("etcd_storage_fsync_block_size", v.get("etcd_storage_fsync_block_size"),
