@@ -144,6 +144,7 @@ deb_of() {  # deb_of PACKAGE DESCRIPTION BINARY... -> $out/repo/PACKAGE_VERSION_
   local pkg=$1 desc=$2; shift 2
   local root
   root=$(mktemp -d)
+  chmod 0755 "$root"  # the package's ./ (mktemp makes it 0700)
   mkdir -p "$root/DEBIAN" "$root/usr/bin"
   for b in "$@"; do install -m 0755 "$out/bin/$b" "$root/usr/bin/$b"; done
   cat > "$root/DEBIAN/control" <<EOF
