@@ -32,3 +32,19 @@ attributes:
     description: Will return details on what has changed (or possibly needs changing in check_mode),
       when in diff mode.
 """
+
+    # Modules that read a concern's whole state and return its plan (etcd_disk, kubeadm_node,
+    # mysql_host_state): read-only, the plan is the change in check mode.
+    PLAN_MODULE = r"""
+options: {}
+attributes:
+  check_mode:
+    support: full
+    details: Read-only; in check mode a non-empty plan is reported as changed.
+    description: Can run in check_mode and return changed status prediction without modifying target.
+  diff_mode:
+    support: full
+    details: The plan's items, before and after.
+    description: Will return details on what has changed (or possibly needs changing in check_mode),
+      when in diff mode.
+"""

@@ -87,3 +87,19 @@ def missing_packages(packages: Sequence[str], run: Run) -> list[str]:
         line.split()[0] for line in out.splitlines() if len(line.split()) > 1 and line.split()[1] == "ii"
     }
     return [p for p in packages if p not in installed]
+
+
+def plan_result(items: list[Item], check_mode: bool, diff: bool, header: str) -> dict[str, Any]:
+    """What a read-only concern module returns for its plan: ``plan`` (the keys), ``changes`` (the items),
+    ``changed`` (in check mode only: the module changes nothing itself) and, in diff mode, a ``diff``
+    of the items' before and after values under ``header``."""
+    result: dict[str, Any] = {"plan": [i["key"] for i in items], "changes": items,
+                              "changed": check_mode and bool(items)}
+    if diff and items:
+        result["diff"] = {
+            "before": "".join(f"{i['key']}: {i['before']}\n" for i in items),
+            "after": "".join(f"{i['key']}: {i['after']}\n" for i in items),
+            "before_header": header,
+            "after_header": header,
+        }
+    return result

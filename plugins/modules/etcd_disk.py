@@ -30,14 +30,7 @@ description:
   - In check mode it reports the plan as a change (with a diff), so a drift check of the concern is
     this one call.
 extends_documentation_fragment:
-  - edgeops.gitops.attributes
-attributes:
-  check_mode:
-    support: full
-    details: Read-only; in check mode a non-empty plan is reported as changed.
-  diff_mode:
-    support: full
-    details: The plan's items, before and after.
+  - edgeops.gitops.attributes.PLAN_MODULE
 options:
   device:
     description: The block device to use; empty to pick one (see the description).
@@ -180,7 +173,7 @@ from typing import Any, Callable
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.edgeops.gitops.plugins.module_utils import _blockdev
-from ansible_collections.edgeops.gitops.plugins.module_utils._items import Item
+from ansible_collections.edgeops.gitops.plugins.module_utils._items import Item, plan_result
 from ansible_collections.edgeops.gitops.plugins.module_utils._size import SizeError, parse_size
 
 ROOT = "/"
@@ -400,16 +393,7 @@ def run_module(module: AnsibleModule) -> None:
     except FileNotFoundError:
         data_dir_stat = None
     changes = plan_storage(params, judgement, probe, fstab_text, data_dir_stat)
-    result.update(
-        plan=[c["key"] for c in changes], changes=changes, changed=module.check_mode and bool(changes)
-    )
-    if module._diff and changes:
-        result["diff"] = {
-            "before": "".join("{}: {}\n".format(c["key"], c["before"]) for c in changes),
-            "after": "".join("{}: {}\n".format(c["key"], c["after"]) for c in changes),
-            "before_header": f"{device} (etcd's disk)",
-            "after_header": f"{device} (etcd's disk)",
-        }
+    result.update(plan_result(changes, module.check_mode, module._diff, f"{device} (etcd's disk)"))
     module.exit_json(**result)
 
 

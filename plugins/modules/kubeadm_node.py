@@ -22,14 +22,7 @@ description:
     anything itself; the role runs its tasks, and C(kubeadm init) or C(join), only when the plan says so.
   - In check mode a non-empty plan is reported as a change, so a drift check of the concern is this one call.
 extends_documentation_fragment:
-  - edgeops.gitops.attributes
-attributes:
-  check_mode:
-    support: full
-    details: Read-only; in check mode a non-empty plan is reported as changed.
-  diff_mode:
-    support: full
-    details: The plan's items, before and after.
+  - edgeops.gitops.attributes.PLAN_MODULE
 options:
   version:
     description: The pinned release, as kubeadm prints it (V(v1.34.1)).
@@ -168,6 +161,7 @@ from ansible_collections.edgeops.gitops.plugins.module_utils._items import (
     Item,
     Run,
     missing_packages,
+    plan_result,
     service_items,
     text_items,
 )
@@ -315,23 +309,9 @@ def run_module(module: AnsibleModule) -> None:
                     "path": DONE_FILES[p["cluster"]],
                 }
             )
-    result = {
-        "plan": [i["key"] for i in items],
-        "changes": items,
-        "installed": installed,
-        "binaries_ok": binaries_ok,
-        "node_done": node_done,
-        "missing_modules": missing_modules,
-        "changed": module.check_mode and bool(items),
-    }
-    if module._diff and items:
-        result["diff"] = {
-            "before": "".join("{}: {}\n".format(i["key"], i["before"]) for i in items),
-            "after": "".join("{}: {}\n".format(i["key"], i["after"]) for i in items),
-            "before_header": "kubeadm node",
-            "after_header": "kubeadm node",
-        }
-    module.exit_json(**result)
+    result = plan_result(items, module.check_mode, module._diff, "kubeadm node")
+    module.exit_json(installed=installed, binaries_ok=binaries_ok, node_done=node_done,
+                     missing_modules=missing_modules, **result)
 
 
 def main() -> None:

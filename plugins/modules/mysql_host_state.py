@@ -20,14 +20,7 @@ description:
     the plan is not empty.
   - In check mode a non-empty plan is reported as a change, so a drift check of the concern is this one call.
 extends_documentation_fragment:
-  - edgeops.gitops.attributes
-attributes:
-  check_mode:
-    support: full
-    details: Read-only; in check mode a non-empty plan is reported as changed.
-  diff_mode:
-    support: full
-    details: The plan's items, before and after.
+  - edgeops.gitops.attributes.PLAN_MODULE
 options:
   packages:
     description: Debian packages that must be installed.
@@ -124,6 +117,7 @@ from ansible_collections.edgeops.gitops.plugins.module_utils._items import (
     Item,
     Run,
     missing_packages,
+    plan_result,
     service_items,
     text_items,
 )
@@ -231,21 +225,8 @@ def run_module(module: AnsibleModule) -> None:
         settings = {normalise_name(k): v for k, v in p["settings"].items()}
         found, restart = runtime_items(settings, p["login_unix_socket"])
         items.extend(found)
-    result = {
-        "plan": [i["key"] for i in items],
-        "changes": items,
-        "running": running,
-        "restart_required": restart,
-        "changed": module.check_mode and bool(items),
-    }
-    if module._diff and items:
-        result["diff"] = {
-            "before": "".join("{}: {}\n".format(i["key"], i["before"]) for i in items),
-            "after": "".join("{}: {}\n".format(i["key"], i["after"]) for i in items),
-            "before_header": "mysql host",
-            "after_header": "mysql host",
-        }
-    module.exit_json(**result)
+    result = plan_result(items, module.check_mode, module._diff, "mysql host")
+    module.exit_json(running=running, restart_required=restart, **result)
 
 
 def main() -> None:
