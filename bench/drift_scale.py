@@ -177,7 +177,7 @@ def main() -> int:
             inventory = work / f"inventory-{n}"
             shutil.copytree(inv_src / "group_vars", inventory / "group_vars")
             all_hosts = REFERENCE + bench_hosts(n)
-            lab = Lab(LabConfig(hosts=all_hosts, inventory_dir=inventory))
+            lab = Lab(LabConfig(hosts=all_hosts, inventory_dir=inventory, boot_timeout=90.0 + 10 * n))
             print(f"== {len(all_hosts)} hosts: bringing up {n} bench nodes ...", flush=True)
             lab.up()
             names = [h.name for h in all_hosts]
