@@ -5,23 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 from ansible_collections.edgeops.gitops.plugins.module_utils import _sysctl
-
-TREE = yaml.safe_load(Path(__file__).with_name("sysctl_proc_tree.yml").read_text())
 
 
 @pytest.fixture
-def proc(tmp_path):
-    """A /proc/sys stand-in (see sysctl_proc_tree.yml)."""
-    root = tmp_path / "proc"
-    for rel, text in TREE["files"].items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    for rel, target in TREE["links"].items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).symlink_to(target)
-    return str(root)
+def proc(proc_tree):
+    """A /proc/sys stand-in (see sysctl_proc_tree.yml and ../conftest.py)."""
+    return str(proc_tree)
 
 
 GOOD = [

@@ -12,21 +12,14 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-import yaml
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.edgeops.gitops.plugins.module_utils._items import missing_packages, service_items
 from ansible_collections.edgeops.gitops.plugins.modules import kubeadm_node
 
-TREE = yaml.safe_load((Path(__file__).parents[1] / "module_utils" / "sysctl_proc_tree.yml").read_text())
-
 
 @pytest.fixture
-def proc(tmp_path):
-    root = tmp_path / "proc"
-    for rel, text in TREE["files"].items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    return root
+def proc(proc_tree):
+    return proc_tree
 
 
 def test_swap_areas_and_fstab_entries():

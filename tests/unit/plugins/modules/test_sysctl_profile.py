@@ -7,15 +7,9 @@ kernel.ngroups_max links to the real, read-only kernel file.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-import yaml
 from ansible_collections.edgeops.gitops.plugins.modules import sysctl_profile
-
-TREE = yaml.safe_load(
-    (Path(__file__).parents[1] / "module_utils" / "sysctl_proc_tree.yml").read_text()
-)
 
 REFERENCE = {
     "net.ipv4.ip_local_port_range": "1024 65000",
@@ -27,15 +21,8 @@ REFERENCE = {
 
 
 @pytest.fixture
-def proc(tmp_path):
-    root = tmp_path / "proc"
-    for rel, text in TREE["files"].items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    for rel, target in TREE["links"].items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).symlink_to(target)
-    return root
+def proc(proc_tree):
+    return proc_tree
 
 
 @pytest.fixture
