@@ -13,7 +13,6 @@ import stat
 from types import SimpleNamespace
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.edgeops.gitops.plugins.module_utils import _blockdev
 from ansible_collections.edgeops.gitops.plugins.modules import etcd_disk
 
@@ -339,7 +338,7 @@ def test_a_blank_disk_plans_everything():
 
 @pytest.mark.parametrize("check_mode, expect_changed", [(True, True), (False, False)])
 def test_the_module_reports_the_plan_as_drift_only_in_check_mode(
-    monkeypatch, capsys, check_mode, expect_changed
+    monkeypatch, capsys, module_args, check_mode, expect_changed
 ):
     probe, _ = converged()
     probe["target_mount"]["options"] = ["rw", "relatime"]
@@ -349,7 +348,8 @@ def test_the_module_reports_the_plan_as_drift_only_in_check_mode(
     monkeypatch.setattr(etcd_disk, "read_fstab", lambda: FSTAB)
     monkeypatch.setattr(etcd_disk.os, "stat", lambda path: DIR_OK)
     args = dict(SETTINGS, device="", _ansible_check_mode=check_mode, _ansible_diff=True)
-    with patch_module_args(args), pytest.raises(SystemExit):
+    module_args(args)
+    with pytest.raises(SystemExit):
         etcd_disk.main()
     out = json.loads(capsys.readouterr().out)
     assert out["plan"] == ["mount_options"]
@@ -357,12 +357,13 @@ def test_the_module_reports_the_plan_as_drift_only_in_check_mode(
     assert out["diff"]["before"] == "mount_options: rw,relatime\n"
 
 
-def test_the_module_refuses_with_the_rule_and_changes_nothing(monkeypatch, capsys):
+def test_the_module_refuses_with_the_rule_and_changes_nothing(monkeypatch, capsys, module_args):
     probe = blank_probe(blkid={"TYPE": "xfs", "LABEL": "db", "UUID": "x-1"})
     monkeypatch.setattr(etcd_disk, "read_record", lambda path: {})
     monkeypatch.setattr(etcd_disk, "pick_device", lambda params, record: ("/dev/nvme2n1", ""))
     monkeypatch.setattr(_blockdev, "probe_device", lambda device, mount_point, run: probe)
-    with patch_module_args(dict(SETTINGS, device="/dev/nvme2n1")), pytest.raises(SystemExit):
+    module_args(dict(SETTINGS, device="/dev/nvme2n1"))
+    with pytest.raises(SystemExit):
         etcd_disk.main()
     out = json.loads(capsys.readouterr().out)
     assert out["failed"] is True and out["plan"] == []

@@ -12,7 +12,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.edgeops.gitops.plugins.module_utils._items import missing_packages, service_items
 from ansible_collections.edgeops.gitops.plugins.modules import kubeadm_node
 
@@ -110,7 +109,7 @@ def test_services_must_be_enabled_and_active():
 
 
 @pytest.mark.parametrize("check_mode", [True, False])
-def test_module_plan_is_drift_in_check_mode_only(monkeypatch, capsys, check_mode):
+def test_module_plan_is_drift_in_check_mode_only(monkeypatch, capsys, module_args, check_mode):
     monkeypatch.setattr(
         kubeadm_node, "_read", lambda p: {"/proc/swaps": "Filename\n", "/etc/fstab": ""}.get(p)
     )
@@ -122,7 +121,8 @@ def test_module_plan_is_drift_in_check_mode_only(monkeypatch, capsys, check_mode
     monkeypatch.setattr(kubeadm_node, "missing_packages", lambda packages, run: [])
     monkeypatch.setattr(kubeadm_node.os.path, "exists", lambda p: False)
     args = {"version": "v1.34.1", "cluster": "join", "_ansible_check_mode": check_mode, "_ansible_diff": True}
-    with patch_module_args(args), pytest.raises(SystemExit):
+    module_args(args)
+    with pytest.raises(SystemExit):
         kubeadm_node.main()
     out = json.loads(capsys.readouterr().out)
     assert out["plan"] == ["kubernetes packages", "cluster"]

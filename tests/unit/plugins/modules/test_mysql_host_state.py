@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.edgeops.gitops.plugins.modules import mysql_host_state
 
 DROPIN = "/etc/mysql/mariadb.conf.d/90-edgeops.cnf"
@@ -62,7 +61,7 @@ def host(monkeypatch):
     return state
 
 
-def call(capsys, check_mode=True):
+def call(capsys, module_args, check_mode=True):
     args = {
         "packages": ["mariadb-server"],
         "config_path": DROPIN,
@@ -73,23 +72,24 @@ def call(capsys, check_mode=True):
         "_ansible_check_mode": check_mode,
         "_ansible_diff": True,
     }
-    with patch_module_args(args), pytest.raises(SystemExit):
+    module_args(args)
+    with pytest.raises(SystemExit):
         mysql_host_state.main()
     return json.loads(capsys.readouterr().out)
 
 
-def test_in_sync_host_has_an_empty_plan(host, capsys):
-    out = call(capsys)
+def test_in_sync_host_has_an_empty_plan(host, capsys, module_args):
+    out = call(capsys, module_args)
     assert (out["plan"], out["changed"], out["running"]) == ([], False, True)
 
 
-def test_hand_edit_of_the_dropin_is_one_file_item_per_key(host, capsys):
+def test_hand_edit_of_the_dropin_is_one_file_item_per_key(host, capsys, module_args):
     host["file"] = WANT.replace("innodb_io_capacity = 2000", "innodb_io_capacity = 500")
     host["runtime"] = (
         [{"key": "max_connections", "before": "100", "after": "151", "where": ["runtime"]}],
         [],
     )
-    out = call(capsys)
+    out = call(capsys, module_args)
     assert out["changes"] == [
         {"key": "innodb_io_capacity", "before": "500", "after": "2000", "where": ["file"], "path": DROPIN},
         {"key": "max_connections", "before": "100", "after": "151", "where": ["runtime"]},
@@ -97,9 +97,9 @@ def test_hand_edit_of_the_dropin_is_one_file_item_per_key(host, capsys):
     assert out["changed"] is True
 
 
-def test_a_stopped_server_is_drift_and_its_runtime_is_not_read(host, capsys):
+def test_a_stopped_server_is_drift_and_its_runtime_is_not_read(host, capsys, module_args):
     host["states"][("is-active", "mariadb")] = "inactive"
     host["runtime"] = None  # reading it would fail the test
-    out = call(capsys, check_mode=False)
+    out = call(capsys, module_args, check_mode=False)
     assert out["plan"] == ["service mariadb"] and out["running"] is False
     assert out["changed"] is False  # a normal run changes nothing itself
