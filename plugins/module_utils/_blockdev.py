@@ -166,8 +166,10 @@ def sysfs_devices(root: str = "/") -> dict[str, dict[str, Any]]:
             except OSError:
                 return default
 
-        partitions: dict[str, dict[str, Any]] = {entry: {} for entry in os.listdir(sysdir)
-                      if os.path.exists(os.path.join(sysdir, entry, "partition"))}
+        partitions: dict[str, dict[str, Any]] = {
+            entry: {} for entry in os.listdir(sysdir)
+            if os.path.exists(os.path.join(sysdir, entry, "partition"))
+        }
         holders_dir = os.path.join(sysdir, "holders")
         devices[name] = {
             "removable": attr("removable"), "rotational": attr("queue/rotational"),

@@ -82,7 +82,7 @@ def missing_packages(packages: Sequence[str], run: Run) -> list[str]:
     """The Debian packages dpkg does not list as installed (``run(argv) -> (rc, out, err)``)."""
     if not packages:
         return []
-    _, out, _ = run(["dpkg-query", "-W", "-f", "${Package} ${db:Status-Abbrev}\\n", *list(packages)])
+    _rc, out, _err = run(["dpkg-query", "-W", "-f", "${Package} ${db:Status-Abbrev}\\n", *list(packages)])
     installed = {
         line.split()[0] for line in out.splitlines() if len(line.split()) > 1 and line.split()[1] == "ii"
     }

@@ -241,9 +241,9 @@ def sysctl_items(sysctls: dict[str, Any], path: str, proc_root: str = _sysctl.PR
 def binary_versions(run: Run) -> dict[str, str]:
     """{kubeadm, kubelet, kubectl}: versions, or 'missing'."""
     found: dict[str, str] = {}
-    rc, out, _ = run(["kubeadm", "version", "-o", "short"]) if shutil.which("kubeadm") else (1, "", "")
+    rc, out, _err = run(["kubeadm", "version", "-o", "short"]) if shutil.which("kubeadm") else (1, "", "")
     found["kubeadm"] = out.strip() if rc == 0 and out.strip() else "missing"
-    rc, out, _ = run(["kubelet", "--version"]) if shutil.which("kubelet") else (1, "", "")
+    rc, out, _err = run(["kubelet", "--version"]) if shutil.which("kubelet") else (1, "", "")
     found["kubelet"] = out.split()[-1] if rc == 0 and out.split() else "missing"
     found["kubectl"] = "present" if shutil.which("kubectl") else "missing"
     return found

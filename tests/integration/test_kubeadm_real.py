@@ -149,8 +149,8 @@ def _migrate(kubeadm: Path, docs: list[dict], tmp_path: Path) -> tuple[subproces
     return proc, [d for d in migrated if d]
 
 
-ROLES = [(m, r) for m in MINORS for r in ("init", "join")] + [(m, "control-plane-join") for m in MINORS
-                                                               if m >= 15]
+ROLES = [(m, r) for m in MINORS for r in ("init", "join")] + [
+    (m, "control-plane-join") for m in MINORS if m >= 15]
 
 
 @pytest.mark.parametrize(("minor", "role"), ROLES)

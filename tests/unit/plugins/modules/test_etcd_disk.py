@@ -317,7 +317,7 @@ def test_drifted_fstab_live_options_and_mode_are_three_items():
 
 
 def test_an_unmounted_disk_of_ours_is_a_mount_not_a_new_filesystem():
-    probe, _ = converged()
+    probe, _judgement = converged()
     probe["target_mount"], probe["mounts"] = None, []
     j = judge(probe, record={"uuid": "u-1"})
     items = etcd_disk.plan_storage(dict(SETTINGS, device="/dev/nvme2n1"), j, probe, FSTAB, None)
@@ -340,7 +340,7 @@ def test_a_blank_disk_plans_everything():
 def test_the_module_reports_the_plan_as_drift_only_in_check_mode(
     monkeypatch, capsys, module_args, check_mode, expect_changed
 ):
-    probe, _ = converged()
+    probe, _judgement = converged()
     probe["target_mount"]["options"] = ["rw", "relatime"]
     monkeypatch.setattr(etcd_disk, "read_record", lambda path: {"uuid": "u-1"})
     monkeypatch.setattr(etcd_disk, "pick_device", lambda params, record: ("/dev/nvme2n1", ""))
