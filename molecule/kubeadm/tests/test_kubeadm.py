@@ -21,6 +21,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -32,12 +33,11 @@ WORKERS = [f"kubeadm-{DISTRO}-worker-0", f"kubeadm-{DISTRO}-worker-1"]
 EPHEMERAL = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
 SCENARIO = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"])
 INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", str(EPHEMERAL / "inventory"))
-# The one minor -> apiVersion table (pure Python, loaded from the checkout without Ansible).
-_table = importlib.util.spec_from_file_location(
-    "_kubeadm", Path(__file__).resolve().parents[3] / "plugins" / "module_utils" / "_kubeadm.py")
-assert _table and _table.loader
-_kubeadm = importlib.util.module_from_spec(_table)
-_table.loader.exec_module(_kubeadm)
+# The one minor -> apiVersion table, imported from the checkout under the collection's own name
+# (.cache/collections/ansible_collections/edgeops/gitops is scripts/setup.sh's link to it): it
+# imports its sibling module_utils that way.
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / ".cache" / "collections"))
+_kubeadm = importlib.import_module("ansible_collections.edgeops.gitops.plugins.module_utils._kubeadm")
 EXPECTED_API = _kubeadm.api_for(MINOR).version
 
 
