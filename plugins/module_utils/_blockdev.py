@@ -19,7 +19,7 @@ import re
 import stat
 from typing import Any
 
-from ansible_collections.edgeops.gitops.plugins.module_utils._items import Run
+from ansible_collections.edgeops.gitops.plugins.module_utils._items import Run, read_file
 
 #: Kernel name prefixes of devices that are not disks of their own.
 VIRTUAL_PREFIXES = ("loop", "ram", "zram", "dm-", "md", "sr", "fd", "nbd", "drbd", "rbd", "mmcblk0boot")
@@ -200,7 +200,7 @@ def probe_device(device: str, mount_point: str, run: Run, root: str = "/") -> di
     """
     result = new_probe(device)
     path = os.path.join(root, device.lstrip("/"))
-    entries = parse_mountinfo(_read_text(os.path.join(root, "proc/self/mountinfo")))
+    entries = read_mountinfo(root)
     target = os.path.normpath(mount_point)
     for entry in entries:
         if entry["mount_point"] == target:
@@ -264,12 +264,9 @@ def device_stat(path: str) -> os.stat_result:
     return os.stat(path)
 
 
-def _read_text(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except OSError:
-        return ""
+def read_mountinfo(root: str = "/") -> list[dict[str, Any]]:
+    """The entries of ``<root>/proc/self/mountinfo`` (none when it cannot be found)."""
+    return parse_mountinfo(read_file(os.path.join(root, "proc/self/mountinfo")) or "")
 
 
 def judge_probe(probe: dict[str, Any], *, device: str, record: dict[str, Any], record_path: str,

@@ -65,12 +65,26 @@ def text_items(before: str | None, after: str | None, path: str | None) -> list[
     return items
 
 
+def read_file(path: str) -> str | None:
+    """A file's text, or None when it does not exist (any other error is raised)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
+def unit_state(name: str, run: Run) -> tuple[str, str]:
+    """``(systemctl is-enabled, systemctl is-active)`` of a unit, as systemctl prints them."""
+    return run(["systemctl", "is-enabled", name])[1].strip(), run(["systemctl", "is-active", name])[1].strip()
+
+
 def service_items(services: Iterable[str], run: Run) -> list[Item]:
     """An item per systemd unit that is not enabled and active (``run(argv) -> (rc, out, err)``)."""
     items: list[Item] = []
     for name in services:
-        enabled = run(["systemctl", "is-enabled", name])[1].strip() or "not-found"
-        active = run(["systemctl", "is-active", name])[1].strip() or "unknown"
+        enabled, active = unit_state(name, run)
+        enabled, active = enabled or "not-found", active or "unknown"
         if enabled != "enabled" or active != "active":
             items.append(
                 {"key": "service " + name, "before": f"{enabled}, {active}", "after": "enabled, active"}

@@ -173,7 +173,7 @@ from typing import Any, Callable
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.edgeops.gitops.plugins.module_utils import _blockdev
-from ansible_collections.edgeops.gitops.plugins.module_utils._items import Item, plan_result
+from ansible_collections.edgeops.gitops.plugins.module_utils._items import Item, plan_result, read_file
 from ansible_collections.edgeops.gitops.plugins.module_utils._size import SizeError, parse_size
 
 ROOT = "/"
@@ -199,7 +199,7 @@ def pick_device(params: dict[str, Any], record: dict[str, Any], root: str = ROOT
         return str(params["device"]), ""
     if record.get("device") and record.get("mount_point") == os.path.normpath(params["mount_point"]):
         return str(record["device"]), ""
-    mountinfo = _blockdev.parse_mountinfo(_blockdev._read_text(os.path.join(root, "proc/self/mountinfo")))
+    mountinfo = _blockdev.read_mountinfo(root)
     judged = _blockdev.judge_devices(
         _blockdev.sysfs_devices(root),
         _blockdev.mounts_from_mountinfo(mountinfo),
@@ -318,7 +318,15 @@ def _name(lookup: Callable[[int], Any], ident: int) -> str:
 
 def read_fstab(path: str = "/etc/fstab") -> str:
     """The text of /etc/fstab ('' when there is none)."""
-    return _blockdev._read_text(path)
+    return read_file(path) or ""
+
+
+def stat_or_none(path: str) -> os.stat_result | None:
+    """``os.stat`` of ``path``, or None when it does not exist."""
+    try:
+        return os.stat(path)
+    except FileNotFoundError:
+        return None
 
 
 def hidden_files(mount_point: str, limit: int = 10) -> list[str]:
@@ -387,12 +395,7 @@ def run_module(module: AnsibleModule) -> None:
                 changes=[],
                 **result,
             )
-    fstab_text = read_fstab()
-    try:
-        data_dir_stat = os.stat(params["data_dir"])
-    except FileNotFoundError:
-        data_dir_stat = None
-    changes = plan_storage(params, judgement, probe, fstab_text, data_dir_stat)
+    changes = plan_storage(params, judgement, probe, read_fstab(), stat_or_none(params["data_dir"]))
     result.update(plan_result(changes, module.check_mode, module._diff, f"{device} (etcd's disk)"))
     module.exit_json(**result)
 

@@ -162,6 +162,7 @@ from ansible_collections.edgeops.gitops.plugins.module_utils._items import (
     Run,
     missing_packages,
     plan_result,
+    read_file,
     service_items,
     text_items,
 )
@@ -186,15 +187,7 @@ def fstab_swaps(text: str) -> list[str]:
     ]
 
 
-def _read(path: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-
-
-def file_items(files: list[dict[str, Any]], read: Callable[[str], str | None] = _read,
+def file_items(files: list[dict[str, Any]], read: Callable[[str], str | None] = read_file,
                stat: Callable[[str], Any] = os.stat) -> list[Item]:
     """Items for each file whose content (the drift report's rule for files) or mode differs."""
     items: list[Item] = []
@@ -218,7 +211,7 @@ def file_items(files: list[dict[str, Any]], read: Callable[[str], str | None] = 
 
 
 def sysctl_items(sysctls: dict[str, Any], path: str, proc_root: str = _sysctl.PROC_SYS,
-                 read: Callable[[str], str | None] = _read) -> list[Item]:
+                 read: Callable[[str], str | None] = read_file) -> list[Item]:
     """The sysctl_profile rules, read-only: one item per key whose file or runtime value differs."""
     present = {k: v for k, v in sysctls.items() if os.path.exists(_sysctl.key_path(proc_root, k))}
     items: list[Item] = [
@@ -257,10 +250,10 @@ def run_module(module: AnsibleModule) -> None:
         return int(rc), str(out), str(err)
 
     items: list[Item] = []
-    swaps = active_swaps(_read("/proc/swaps") or "")
+    swaps = active_swaps(read_file("/proc/swaps") or "")
     if swaps:
         items.append({"key": "swap", "before": "on ({})".format(", ".join(swaps)), "after": "off"})
-    fstab = fstab_swaps(_read("/etc/fstab") or "")
+    fstab = fstab_swaps(read_file("/etc/fstab") or "")
     if fstab:
         items.append(
             {

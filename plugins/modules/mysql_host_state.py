@@ -118,8 +118,10 @@ from ansible_collections.edgeops.gitops.plugins.module_utils._items import (
     Run,
     missing_packages,
     plan_result,
+    read_file,
     service_items,
     text_items,
+    unit_state,
 )
 from ansible_collections.edgeops.gitops.plugins.module_utils._mysql_runtime import read_runtime
 from ansible_collections.edgeops.gitops.plugins.module_utils._mysql_tuning import (
@@ -134,20 +136,11 @@ except ImportError:  # pragma: no cover - reported in the plan
     PYMYSQL_ERROR = traceback.format_exc()
 
 
-def _read(path: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-
-
 def socket_items(units: list[str], run: Run) -> list[Item]:
     """An item per socket unit that is enabled or active (socket activation would ignore bind-address)."""
     items: list[Item] = []
     for name in units:
-        enabled = run(["systemctl", "is-enabled", name])[1].strip()
-        active = run(["systemctl", "is-active", name])[1].strip()
+        enabled, active = unit_state(name, run)
         if enabled in ("enabled", "enabled-runtime") or active == "active":
             items.append(
                 {
@@ -213,7 +206,7 @@ def run_module(module: AnsibleModule) -> None:
                 "where": ["state"],
             }
         )
-    have = _read(p["config_path"])
+    have = read_file(p["config_path"])
     if have != p["config_content"]:
         items.extend(text_items(have, p["config_content"], p["config_path"]))
     service = service_items([p["service"]], run)

@@ -346,7 +346,7 @@ def test_the_module_reports_the_plan_as_drift_only_in_check_mode(
     monkeypatch.setattr(etcd_disk, "pick_device", lambda params, record: ("/dev/nvme2n1", ""))
     monkeypatch.setattr(_blockdev, "probe_device", lambda device, mount_point, run: probe)
     monkeypatch.setattr(etcd_disk, "read_fstab", lambda: FSTAB)
-    monkeypatch.setattr(etcd_disk.os, "stat", lambda path: DIR_OK)
+    monkeypatch.setattr(etcd_disk, "stat_or_none", lambda path: DIR_OK)
     args = dict(SETTINGS, device="", _ansible_check_mode=check_mode, _ansible_diff=True)
     module_args(args)
     with pytest.raises(SystemExit):

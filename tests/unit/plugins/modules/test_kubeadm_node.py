@@ -111,7 +111,7 @@ def test_services_must_be_enabled_and_active():
 @pytest.mark.parametrize("check_mode", [True, False])
 def test_module_plan_is_drift_in_check_mode_only(monkeypatch, capsys, module_args, check_mode):
     monkeypatch.setattr(
-        kubeadm_node, "_read", {"/proc/swaps": "Filename\n", "/etc/fstab": ""}.get
+        kubeadm_node, "read_file", {"/proc/swaps": "Filename\n", "/etc/fstab": ""}.get
     )
     monkeypatch.setattr(
         kubeadm_node,

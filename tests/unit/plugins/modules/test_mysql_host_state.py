@@ -51,7 +51,7 @@ def host(monkeypatch):
         "states": {("is-enabled", "mariadb.socket"): "disabled", ("is-active", "mariadb.socket"): "inactive"},
         "runtime": ([], []),
     }
-    monkeypatch.setattr(mysql_host_state, "_read", lambda path: state["file"])
+    monkeypatch.setattr(mysql_host_state, "read_file", lambda path: state["file"])
     monkeypatch.setattr(mysql_host_state, "runtime_items", lambda settings, socket: state["runtime"])
     monkeypatch.setattr(
         mysql_host_state.AnsibleModule,
