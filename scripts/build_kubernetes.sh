@@ -8,6 +8,7 @@
 #   bash scripts/build_kubernetes.sh kubeadm      only these binaries (what the kubeadm config checks need)
 #   bash scripts/build_kubernetes.sh --print-dir  print the cache directory and exit
 #   bash scripts/build_kubernetes.sh --print-source  print the path of the upstream tarball and exit
+#   bash scripts/build_kubernetes.sh --fetch-source  download the source package (cached), print that path
 #
 # Results are cached outside the checkout, keyed by the source package
 # version, so every clone on the machine reuses them; a second run only
@@ -49,9 +50,39 @@ out=$cache/kubernetes/$src_version
 build=$out/build
 tree=$build/kubernetes-$upstream_version
 
+say() { printf 'build_kubernetes: %s\n' "$*" >&2; }
+elapsed() { local s=$1; printf '%dm%02ds' $((s / 60)) $((s % 60)); }
+
+download_source() {  # the source package into $src_dir (apt-get only; shared, under a lock)
+  local dsc=$src_dir/${src_package}_${src_version}.dsc
+  mkdir -p "$src_dir"
+  # The download directory is shared with other users of the same tarball.
+  exec 8>"$cache/kubernetes-src.lock"
+  flock 8
+  if [[ ! -f $dsc ]]; then
+    local apt_dir
+    apt_dir=$(mktemp -d)
+    mkdir -p "$apt_dir/lists/partial"
+    cat > "$apt_dir/sources.list" <<EOF
+deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main
+deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian-security bookworm-security main
+deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm-updates main
+EOF
+    local apt=(apt-get -q -o "Dir::Etc::sourcelist=$apt_dir/sources.list" -o Dir::Etc::sourceparts=-
+               -o "Dir::State::Lists=$apt_dir/lists" -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=
+               -o APT::Sandbox::User=root)  # the download dir is root's: no _apt sandbox warning
+    say "fetching source package $src_package $src_version (private apt configuration $apt_dir)"
+    "${apt[@]}" update >&2
+    (cd "$src_dir" && "${apt[@]}" --download-only source "$src_package=$src_version" >&2)
+    rm -rf "$apt_dir"
+  fi
+  flock -u 8
+}
+
 case ${1:-} in
   --print-dir) echo "$out"; exit 0 ;;
   --print-source) echo "$src_dir/${src_package}_${src_version%-*}.orig.tar.gz"; exit 0 ;;
+  --fetch-source) download_source; echo "$src_dir/${src_package}_${src_version%-*}.orig.tar.gz"; exit 0 ;;
 esac
 want_debs=1
 binaries=("${binaries_all[@]}")
@@ -64,9 +95,6 @@ if (($#)); then
     binaries+=("$b")
   done
 fi
-
-say() { printf 'build_kubernetes: %s\n' "$*" >&2; }
-elapsed() { local s=$1; printf '%dm%02ds' $((s / 60)) $((s % 60)); }
 
 for tool in /usr/lib/go-1.19/bin/go make gcc dpkg-source dpkg-deb dpkg-scanpackages apt-get; do
   command -v "$tool" >/dev/null || {
@@ -87,26 +115,7 @@ fi
 
 fetch_source() {
   local dsc=$src_dir/${src_package}_${src_version}.dsc
-  # The download directory is shared with other users of the same tarball.
-  exec 8>"$cache/kubernetes-src.lock"
-  flock 8
-  if [[ ! -f $dsc ]]; then
-    local apt_dir
-    apt_dir=$(mktemp -d)
-    mkdir -p "$apt_dir/lists/partial"
-    cat > "$apt_dir/sources.list" <<EOF
-deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main
-deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian-security bookworm-security main
-deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm-updates main
-EOF
-    local apt=(apt-get -q -o "Dir::Etc::sourcelist=$apt_dir/sources.list" -o Dir::Etc::sourceparts=-
-               -o "Dir::State::Lists=$apt_dir/lists" -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=)
-    say "fetching source package $src_package $src_version (private apt configuration $apt_dir)"
-    "${apt[@]}" update >&2
-    (cd "$src_dir" && "${apt[@]}" --download-only source "$src_package=$src_version" >&2)
-    rm -rf "$apt_dir"
-  fi
-  flock -u 8
+  download_source
   # dpkg-source checks the files' checksums against the .dsc and applies Debian's patches.
   if [[ ! -f $tree/.edgeops-unpacked ]]; then
     say "unpacking into $tree"

@@ -15,20 +15,18 @@ pax header.  It carries v1beta1 and v1beta2.  Debian's later `kubernetes` packag
     python scripts/kubeadm_fields.py            # fetch (cached), extract, compare: exit 1 on a difference
     python scripts/kubeadm_fields.py --write    # rewrite tests/standin/kubeadm-fields-at-tags.yaml
 
-The tarball is fetched with apt-get through a private configuration (the host's /etc/apt is
-not touched) into /var/cache/edgeops/kubernetes-src/, and reused from there.
+The tarball is fetched by scripts/build_kubernetes.sh --fetch-source (apt-get through a private
+configuration, the host's /etc/apt untouched) into /var/cache/edgeops/kubernetes-src/, and reused.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import re
 import subprocess
 import sys
 import tarfile
-import tempfile
 from pathlib import Path
 
 import yaml
@@ -36,7 +34,6 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 FIELDS_FILE = ROOT / "tests" / "standin" / "kubeadm-fields-at-tags.yaml"
 SCHEMA_FILE = ROOT / "tests" / "standin" / "kubeadm-schemas.yaml"
-CACHE = Path(os.environ.get("EDGEOPS_KUBERNETES_SRC", "/var/cache/edgeops/kubernetes-src"))
 
 # (tag, Debian source version, orig tarball, its sha256, apiVersions it carries)
 TAG_SOURCES = [
@@ -164,27 +161,13 @@ def differences(schema_entry: dict, extracted: dict) -> list:
 
 
 def fetch(source: dict) -> Path:
-    """The orig tarball from the Debian archive (cached), through a private apt configuration."""
-    target = CACHE / source["tarball"]
-    if target.exists() and sha256(target) == source["sha256"]:
-        return target
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="kubeadm-fields-") as tmp:
-        lists = Path(tmp, "lists")
-        (lists / "partial").mkdir(parents=True)
-        Path(tmp, "cache", "archives", "partial").mkdir(parents=True)
-        sources = Path(tmp, "sources.list")
-        sources.write_text(
-            "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] "
-            f"http://deb.debian.org/debian {source['suite']} main\n", encoding="utf-8")
-        opts = ["-o", f"Dir::Etc::sourcelist={sources}", "-o", "Dir::Etc::sourceparts=-",
-                "-o", f"Dir::State::Lists={lists}", "-o", f"Dir::Cache={tmp}/cache",
-                "-o", "APT::Sandbox::User=root"]
-        env = {**os.environ, "LANG": "C"}
-        subprocess.run(["apt-get", *opts, "-q", "update"], check=True, env=env, stdout=subprocess.DEVNULL)
-        subprocess.run(["apt-get", *opts, "-q", "source", "--download-only",
-                        f"kubernetes={source['debian_version']}"], check=True, env=env, cwd=CACHE,
-                       stdout=subprocess.DEVNULL)
+    """The orig tarball, downloaded (once, cached) by scripts/build_kubernetes.sh --fetch-source."""
+    out = subprocess.run(["bash", str(ROOT / "scripts" / "build_kubernetes.sh"), "--fetch-source"],
+                         check=True, stdout=subprocess.PIPE, text=True).stdout.strip()
+    target = Path(out)
+    if target.name != source["tarball"]:
+        raise SystemExit(f"Error: scripts/build_kubernetes.sh fetches {target.name} but this script reads "
+                         f"{source['tarball']}: make the two source versions the same")
     if sha256(target) != source["sha256"]:
         raise SystemExit(f"Error: {target} has sha256 {sha256(target)}, expected {source['sha256']}")
     return target

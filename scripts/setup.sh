@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 # One package per line, with the reason where it is not obvious.  This list
-# is read by tests/unit/test_fresh_machine.py, which installs exactly these
+# is read by tests/system/test_fresh_machine.py, which installs exactly these
 # packages into a clean Debian 12 root filesystem and checks that every
 # command the project runs is there.
 apt_packages=(
@@ -46,6 +46,12 @@ apt_packages=(
   golang-github-modern-go-reflect2-dev  # reflect2 1.0.2 replaces the tree's 1.0.1, which crashes under Go 1.18+
   dpkg-dev            # dpkg-source unpacks the source package; dpkg-scanpackages indexes the local apt repo
 )
+# Node.js with npm for gitlab-ci-local (tests/integration): Debian 12's own (nodejs 18, npm 9),
+# unless the machine already has an npm - e.g. Node 20 from NodeSource, whose nodejs package
+# conflicts with Debian's npm package.
+if ! command -v npm >/dev/null; then
+  apt_packages+=(nodejs npm)
+fi
 if [[ ${1:-} == --list-packages ]]; then  # the list above, one per line
   printf '%s\n' "${apt_packages[@]}"
   exit 0
@@ -93,11 +99,11 @@ ln -sfn "$root" .cache/collections/ansible_collections/edgeops/gitops
 
 # gitlab-ci-local (npm), the real runner of extensions/gitlab-ci/.gitlab-ci.yml in
 # tests/integration/test_audit_pipelines.py: installed into this checkout (.cache/npm), never
-# globally. Pinned: 4.64.1 runs on Node 20; 4.75 needs Node 22.
-# Node 20 with npm comes with these machines (Debian 12's own nodejs is 18).
+# globally. Pinned: 4.64.1 declares Node >= 18 (Debian 12's nodejs, installed above when the
+# machine has no npm); 4.75 needs Node 22.
 if [[ ! -x .cache/npm/node_modules/.bin/gitlab-ci-local ]]; then
   if ! command -v npm >/dev/null; then
-    echo "setup: npm is missing: install Node.js 20 with npm (gitlab-ci-local 4.64.1 needs it)" >&2
+    echo "setup: npm is missing after the apt step: install Debian's nodejs and npm (apt-get install nodejs npm; gitlab-ci-local 4.64.1 needs Node >= 18)" >&2
     exit 1
   fi
   echo "setup: installing gitlab-ci-local 4.64.1 into .cache/npm" >&2
