@@ -272,6 +272,22 @@ def keep_higher(desired: dict[str, str], runtime: Mapping[str, str | None],
     return effective, kept
 
 
+def compare(proc_root: str, settings: Any, file_text: str, apply: bool,
+            keep: Iterable[str] = ()) -> tuple[dict[str, str], list[Entry]]:
+    """Validate ``settings``, read the kernel and the file's text, and plan each key.
+
+    Returns the desired values (``keep`` keys raised to a higher runtime value) and the
+    per-key report of :func:`plan`. Reads only; shared by sysctl_profile and kubeadm_node.
+    """
+    desired = validate(proc_root, settings)
+    runtime = {key: read_runtime(proc_root, key) for key in desired}
+    desired, requested = keep_higher(desired, runtime, keep)
+    file_before = parse(file_text)
+    runtime.update({k: read_runtime(proc_root, k) for k in file_before if k not in runtime})
+    can_write = {key: writable(proc_root, key) for key in desired}
+    return desired, plan(desired, file_before, runtime, apply, can_write, requested)
+
+
 def plan(desired: dict[str, str], file_before: Mapping[str, str | None], runtime: Mapping[str, str | None],
          apply: bool, can_write: dict[str, bool], requested: dict[str, str] | None = None) -> list[Entry]:
     """Per-key report before acting.

@@ -221,11 +221,7 @@ def sysctl_items(sysctls: dict[str, Any], path: str, proc_root: str = _sysctl.PR
     ]
     if not present:
         return items
-    desired = _sysctl.validate(proc_root, present)
-    runtime = {k: _sysctl.read_runtime(proc_root, k) for k in desired}
-    file_before = _sysctl.parse(read(path) or "")
-    can_write = {k: _sysctl.writable(proc_root, k) for k in desired}
-    report = _sysctl.plan(desired, file_before, runtime, True, can_write)
+    _desired, report = _sysctl.compare(proc_root, present, read(path) or "", True)
     for change in _sysctl.changes(report, True):
         items.append(dict(change, path=path))
     return items

@@ -218,15 +218,9 @@ def run(module: AnsibleModule) -> dict[str, Any]:
     params = module.params
     proc_root, path = params["proc_root"], params["path"]
     check_path(path)
-    desired = _sysctl.validate(proc_root, params["settings"])
-    keys = list(desired)
-    runtime = {key: _sysctl.read_runtime(proc_root, key) for key in keys}
-    desired, requested = _sysctl.keep_higher(desired, runtime, params["keep_higher"])
     before = read_file(module, path)
-    file_before = _sysctl.parse(before)
-    runtime.update({k: _sysctl.read_runtime(proc_root, k) for k in file_before if k not in runtime})
-    can_write = {key: _sysctl.writable(proc_root, key) for key in keys}
-    report = _sysctl.plan(desired, file_before, runtime, params["apply"], can_write, requested)
+    desired, report = _sysctl.compare(proc_root, params["settings"], before, params["apply"],
+                                      params["keep_higher"])
     changes = _sysctl.changes(report, params["apply"])
     after = _sysctl.render(desired)
     file_changed = before != after
