@@ -99,7 +99,7 @@ def drifted(report_path: Path) -> list[tuple[str, str]]:
         (h["name"], c["name"])
         for h in report.get("hosts", [])
         for c in h.get("concerns", [])
-        if c.get("status") not in ("in_sync", "ok", "clean")
+        if c.get("status") != "in_sync"
     )
 
 
