@@ -57,7 +57,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     exp.add_argument("-o", "--output", type=Path, help="write to FILE instead of stdout")
     exp.set_defaults(func=_export)
 
-    push = asub.add_parser("push", help="push records a Git store could not push before")
+    push = asub.add_parser("push", help="push records a Git store could not push before (from this "
+                                         "machine's clone and from the spool, $EDGEOPS_AUDIT_SPOOL)")
     common(push)
     push.set_defaults(func=_push)
 
@@ -173,6 +174,6 @@ def _push(args: argparse.Namespace) -> RC:
         console.stderr().print(f"audit push: {store.location} is a local file; nothing to push")
         return RC.OK
     with user_errors(), store.locked():
-        pushed = store.push()
+        pushed = store.publish()
     console.stderr().print(f"audit push: {pushed} record(s) pushed to {store.location}")
     return RC.OK

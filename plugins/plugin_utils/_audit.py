@@ -62,7 +62,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -654,6 +654,90 @@ def _signature_problem(tag: str, proc: subprocess.CompletedProcess[str]) -> str:
     return f"the signature of the anchor {tag} is not good: {_last_line(text) or f'exit {proc.returncode}'}"
 
 
+# -- the spool: unpublished records that outlive the runner ------------------------------
+SPOOL_SCHEMA = "edgeops.gitops/audit-spool/v1"
+_CHAIN_FIELDS = ("schema", "seq", "prev", "hash", "hmac")
+
+
+def record_body(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A record without its place in a chain (what re-chaining keeps: time, actor, hosts...)."""
+    return {k: v for k, v in record.items() if k not in _CHAIN_FIELDS}
+
+
+def body_digest(record: Mapping[str, Any]) -> str:
+    """Identity of a record across re-chaining: SHA-256 of its canonical body."""
+    return hashlib.sha256(canonical(record_body(record))).hexdigest()
+
+
+@contextmanager
+def _no_lock() -> Iterator[None]:
+    yield
+
+
+@dataclass(frozen=True)
+class Spool:
+    """A directory of records a runner could not push, one JSON file each, for any runner to publish.
+
+    An entry is written atomically (temporary file, fsync, rename) and named by the record's time
+    and body digest, so the same record is never spooled twice; it holds the record as committed
+    (nothing else: no URL, no key) and the store's :attr:`GitStore.store_id`.  Runners publish
+    the spool under ``<spool>/.lock`` and remove an entry only after the push that published it.
+    """
+
+    directory: Path
+    store_id: str
+
+    def problem(self) -> str | None:
+        """Why this spool cannot be used (None: it can)."""
+        if not self.directory.is_dir():
+            return f"the audit spool {self.directory} ({SPOOL_ENV}) is not a directory"
+        if not os.access(self.directory, os.W_OK | os.X_OK):
+            return f"the audit spool {self.directory} ({SPOOL_ENV}) is not writable"
+        return None
+
+    def locked(self) -> Any:
+        """Exclusive lock of the spool, held while publishing (no double publication)."""
+        return _flock(self.directory / ".lock", timeout=600)
+
+    def entries(self, key: bytes | None) -> tuple[list[tuple[Path, dict[str, Any]]], list[str]]:
+        """This store's entries, oldest first, and what is wrong with the invalid ones."""
+        good: list[tuple[Path, dict[str, Any]]] = []
+        invalid: list[str] = []
+        for path in sorted(self.directory.glob("*.json")):
+            try:
+                doc = json.loads(path.read_text(encoding="utf-8"))
+                rec = doc["record"]
+                if doc.get("schema") != SPOOL_SCHEMA or not isinstance(rec, dict):
+                    raise ValueError("not an audit spool entry")
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                invalid.append(f"{path.name}: unreadable ({exc})")
+                continue
+            if doc.get("store") != self.store_id:
+                continue  # another store's record: its own runs publish it
+            if rec.get("hash") != hashlib.sha256(canonical(rec)).hexdigest():
+                invalid.append(f"{path.name}: the record does not match its hash (edited)")
+            elif key and not hmac.compare_digest(str(rec.get("hmac", "")), _mac(key, canonical(rec))):
+                invalid.append(f"{path.name}: the record has no valid HMAC for this key")
+            else:
+                good.append((path, rec))
+        good.sort(key=lambda entry: (str(entry[1].get("time", "")), entry[0].name))
+        return good, invalid
+
+    def put(self, records: Iterable[Mapping[str, Any]]) -> int:
+        """Write each record not spooled yet; how many files were written."""
+        written = 0
+        for rec in records:
+            stamp = re.sub(r"[^0-9A-Za-z.]", "", str(rec.get("time", "")))
+            path = self.directory / f"{stamp}-{body_digest(rec)}.json"
+            if path.exists():
+                continue
+            doc = {"schema": SPOOL_SCHEMA, "store": self.store_id, "spooled_at": utc_now(),
+                   "record": dict(rec)}
+            write_atomic(path, json.dumps(doc, sort_keys=True, ensure_ascii=False) + "\n")
+            written += 1
+        return written
+
+
 # -- the Git store -----------------------------------------------------------------------
 _TRAILER = re.compile(r"^Edgeops-Audit-(Seq|Hash): *(\S+) *$", re.MULTILINE)
 _REJECTED = ("[rejected]", "non-fast-forward", "fetch first", "already exists", "stale info",
@@ -668,6 +752,8 @@ class GitStore:
     branch: str = DEFAULT_BRANCH
     workdir: Path | None = None
     attempts: int = 20
+    #: The spool directory; None: ``EDGEOPS_AUDIT_SPOOL`` (unset: no spool).
+    spool: Path | str | None = None
 
     def __post_init__(self) -> None:
         if self.workdir is None:
@@ -685,6 +771,11 @@ class GitStore:
     def location(self) -> str:
         """What to show the user."""
         return f"git+{self.url}#{self.branch}"
+
+    @property
+    def store_id(self) -> str:
+        """Names this store in spool entries without its URL (which may hold a token)."""
+        return hashlib.sha256(f"{self.url}#{self.branch}".encode()).hexdigest()[:16]
 
     @property
     def lock_path(self) -> Path:
@@ -785,13 +876,12 @@ class GitStore:
 
     def _rechain(self, remote: str, key: bytes | None) -> None:
         """Put the unpublished records on top of the remote head (new seq, prev, hash)."""
-        published = {json.loads(line)["hash"] for line in self._lines(remote) if line.strip()}
-        pending = [r for r in _parse_records(self._lines("HEAD")) if r.get("hash") not in published]
+        published = {body_digest(r) for r in _parse_records(self._lines(remote))}
+        pending = [r for r in _parse_records(self._lines("HEAD")) if body_digest(r) not in published]
         self._git("checkout", "-q", "-B", self.branch, remote)
         self._git("reset", "-q", "--hard", remote)
         for rec in pending:
-            body = {k: v for k, v in rec.items() if k not in ("schema", "seq", "prev", "hash", "hmac")}
-            self._commit(body, key)
+            self._commit(record_body(rec), key)
 
     def _sync(self, key: bytes | None) -> str | None:
         """Fetch and bring the local branch on top of the remote one; the remote head or None."""
@@ -825,24 +915,106 @@ class GitStore:
     def append(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         """Append one record and push it (caller holds :meth:`locked`).
 
+        Records waiting in the spool (:attr:`spool_dir`) are published first.
         Raises :class:`AuditPushError` when the remote cannot be reached: the
-        record is then committed in the clone and the next run pushes it.
+        record is then committed in the clone and, with a spool, written to
+        the spool too; the next run (from any runner sharing the spool) pushes it.
         """
-        key = hmac_key()
-        try:
-            self._sync(key)
-        except AuditPushError as exc:
-            self._ensure_clone()
-            if self._rev("HEAD") is None and self._rev(f"refs/heads/{self.branch}") is None:
-                self._git("checkout", "-q", "--orphan", self.branch)
-            record = self._commit(fields, key)
-            raise AuditPushError(
-                f"{exc.message}; record {record['seq']} waits in {self.clone}",
-                hint="the next edgeops run (or 'edgeops audit push') pushes it once the remote is reachable",
-            ) from exc
-        record = self._commit(fields, key)
-        self.push(key, synced=True)
+        record, _count = self._publish(fields)
+        if record is None:  # pragma: no cover - _publish always appends when given fields
+            raise AuditError("internal error: no record appended")
         return record
+
+    def publish(self) -> int:
+        """Push what waits in the clone and in the spool (``edgeops audit push``); how many records."""
+        return self._publish(None)[1]
+
+    @property
+    def spool_dir(self) -> Path | None:
+        """Where unpublished records outlive this runner (``EDGEOPS_AUDIT_SPOOL``); None: no spool."""
+        value = self.spool if self.spool is not None else os.environ.get(SPOOL_ENV)
+        return Path(value).expanduser() if value else None
+
+    def _publish(self, fields: Mapping[str, Any] | None) -> tuple[dict[str, Any] | None, int]:
+        key = hmac_key()
+        spool = Spool(self.spool_dir, self.store_id) if self.spool_dir else None
+        spool_problem = spool.problem() if spool else None
+        if spool_problem:  # still publish this run's record; say so at the end
+            spool = None
+        with ExitStack() as stack:
+            if spool:
+                try:
+                    stack.enter_context(spool.locked())
+                except AuditError as exc:  # another runner publishes the spool: spool into it only
+                    spool_problem = exc.message
+            adopted: list[Path] = []
+            invalid: list[str] = []
+            record: dict[str, Any] | None = None
+            try:
+                self._sync(key)
+                if spool and not spool_problem:
+                    adopted, invalid = self._adopt(spool, key)
+                if fields is not None:
+                    record = self._commit(fields, key)
+                pushed = self.push(key, synced=True)
+            except AuditError as exc:
+                if fields is not None and record is None:  # the fetch failed: keep the record in the clone
+                    self._ensure_clone()
+                    if self._rev("HEAD") is None and self._rev(f"refs/heads/{self.branch}") is None:
+                        self._git("checkout", "-q", "--orphan", self.branch)
+                    record = self._commit(fields, key)
+                raise self._kept(exc, spool, record, spool_problem) from exc
+            for path in adopted:  # published (or found already published): only now leave the spool
+                path.unlink(missing_ok=True)
+        if invalid and spool:
+            raise AuditError(
+                f"the audit spool {spool.directory} holds entries that are not valid records, left there "
+                f"and not published: {'; '.join(invalid)}",
+                hint="keep them for the auditor (tampering or a broken disk), then move them out of the "
+                     "spool")
+        if spool_problem:
+            raise AuditError(f"{pushed} record(s) pushed to {self.location}, but {spool_problem}",
+                             hint="records of a failed push would be lost with the job's disk: fix the spool "
+                                  "(AWX: Settings > Jobs > Paths to expose to isolated jobs)")
+        return record, pushed
+
+    def _adopt(self, spool: Spool, key: bytes | None) -> tuple[list[Path], list[str]]:
+        """Commit the spooled records this branch lacks; the entries to remove after the push."""
+        present = {body_digest(r) for r in _parse_records(self._lines("HEAD"))}
+        entries, invalid = spool.entries(key)
+        for _path, rec in entries:
+            digest = body_digest(rec)
+            if digest not in present:  # else: already published or waiting in this clone
+                self._commit(record_body(rec), key)
+                present.add(digest)
+        return [path for path, _rec in entries], invalid
+
+    def _kept(self, exc: AuditError, spool: Spool | None, record: Mapping[str, Any] | None,
+              spool_problem: str | None = None) -> AuditPushError:
+        """The error of a run whose records could not be published, after saving them in the spool."""
+        where = f"the record {record['seq']} waits" if record else "unpublished records wait"
+        if spool is None:
+            return AuditPushError(
+                f"{exc.message}; {where} in {self.clone}" + (f" ({spool_problem})" if spool_problem else ""),
+                hint="the next edgeops run (or 'edgeops audit push') pushes them once the remote is "
+                     "reachable")
+        try:
+            remote = self._rev(self.remote_ref)
+            published = {body_digest(r) for r in _parse_records(self._lines(remote))} if remote else set()
+            pending = [r for r in _parse_records(self._lines("HEAD")) if body_digest(r) not in published]
+            written = spool.put(pending)
+        except (OSError, AuditError) as spool_exc:
+            cause = spool_exc.message if isinstance(spool_exc, AuditError) else str(spool_exc)
+            return AuditPushError(
+                f"{exc.message}; and writing them to the audit spool {spool.directory} failed ({cause}): "
+                f"{where} only in {self.clone}",
+                hint="make the spool writable for this job (AWX: Settings > Jobs > Paths to expose to "
+                     "isolated jobs), then run 'edgeops audit push' from this machine")
+        return AuditPushError(
+            f"{exc.message}; {len(pending)} unpublished record(s) saved in the audit spool {spool.directory} "
+            f"({written} new)",
+            hint=f"the next run from any runner with {SPOOL_ENV}={spool.directory} publishes them once the "
+                 "remote is reachable (or run 'edgeops audit push' with it); never delete the spool's files")
 
     def push(self, key: bytes | None = None, synced: bool = False) -> int:
         """Push the unpublished records with their anchors; retry on a non-fast-forward."""
