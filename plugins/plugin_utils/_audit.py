@@ -78,7 +78,7 @@ SIGN_ENV = "EDGEOPS_AUDIT_SIGN"
 TRUSTED_KEYS_ENV = "EDGEOPS_AUDIT_TRUSTED_KEYS"
 SPOOL_ENV = "EDGEOPS_AUDIT_SPOOL"
 #: The environment variables the audit trail reads, by what they carry (the AWX credential type
-#: injects exactly these: ``extensions/awx/configure_awx.yml``; a unit test keeps them equal).
+#: injects exactly these: ``extensions/awx/credential_type.yml``; a unit test keeps them equal).
 ENVIRONMENT = {
     "store": STORE_ENV,
     "hmac_key": HMAC_ENV,
@@ -517,6 +517,7 @@ class LocalStore:
             chain.warnings.append(f"no head marker {self.head_path}: "
                                   "truncation at the end cannot be detected")
         return chain.verdict(store=self.location)
+
 
 # -- trusted signing keys ------------------------------------------------------------------
 _SSH_KEY_TYPES = ("ssh-", "ecdsa-", "sk-ssh-", "sk-ecdsa-")

@@ -477,8 +477,8 @@ def test_audit_credential_type_injects_exactly_what_the_audit_trail_reads():
     assert (task["name"], task["kind"]) == (spec["name"], "cloud")
 
 
-def test_audit_credential_type_environment_is_read_by_the_audit_trail(tmp_path: Path,
-                                                                       monkeypatch: pytest.MonkeyPatch):
+def test_audit_credential_type_environment_is_read_by_the_audit_trail(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     audit = audit_module()
     keyfile = tmp_path / "signing_key"
     keyfile.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n")
