@@ -46,6 +46,8 @@ run_record: Any = _impl.run_record
 #: ``AuditLog(path)``: the local file store (kept under its old name).
 AuditLog: Any = _impl.LocalStore
 GitStore: Any = _impl.GitStore
+TrustedKeys: Any = _impl.TrustedKeys
+TRUSTED_KEYS_ENV: str = _impl.TRUSTED_KEYS_ENV
 default_store_spec: Any = _impl.default_store_spec
 
 
@@ -64,9 +66,22 @@ def open_store(spec: str | Path | None = None) -> Any:
         return _impl.open_store(spec)
 
 
-def verify(store: Any, key: bytes | None = None) -> Any:
-    """Verify a store; the :class:`Verdict` names the first bad record."""
+def verify(store: Any, key: bytes | None = None, trusted_keys: Path | str | None = None) -> Any:
+    """Verify a store; the :class:`Verdict` names the first bad record.
+
+    ``trusted_keys`` (default ``$EDGEOPS_AUDIT_TRUSTED_KEYS``) names the keys every anchor of a Git
+    store must be signed by; a local file store has no anchors to sign, so naming keys for it is
+    an error rather than a check that silently did not happen.
+    """
     with user_errors():
+        trusted = _impl.TrustedKeys.load(trusted_keys) if trusted_keys else _impl.trusted_keys_from_env()
+        if trusted is not None and not isinstance(store, _impl.GitStore):
+            raise EdgeopsError(
+                f"trusted keys were given ({trusted.path}), but {store.location} is a local file store: "
+                "it has no signed anchors to check",
+                hint=f"verify a git+URL store, or unset {TRUSTED_KEYS_ENV} / drop --trusted-keys")
+        if isinstance(store, _impl.GitStore):
+            return store.verify(key, trusted)
         return store.verify(key)
 
 

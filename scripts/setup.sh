@@ -34,7 +34,8 @@ apt_packages=(
   python3-venv        # the .venv that holds edgeops and its tools
   git                 # the audit record's commit, ansible-galaxy, the changelog tools
   shellcheck          # lint of the project's shell scripts
-  openssh-client      # ssh, ssh-keygen: the lab's SSH connection (edgeops lab up, ansible)
+  openssh-client      # ssh, ssh-keygen: the lab's SSH connection (edgeops lab up, ansible); SSH-signed audit anchors
+  gnupg               # gpg, gpg-agent: OpenPGP-signed audit anchors and their verification (git tag -s, git verify-tag)
   rsync               # gitlab-ci-local copies each job's tracked files with it (tests/integration)
   # scripts/build_kubernetes.sh builds the real kubeadm 1.20.2 the integration tests run
   # (and the lab's Kubernetes packages) from Debian's source package: listed here, not installed

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from edgeops import console
-from edgeops.audit import open_store, parse_time, select, user_errors, utc_now, verify
+from edgeops.audit import TRUSTED_KEYS_ENV, open_store, parse_time, select, user_errors, utc_now, verify
 from edgeops.config import default_audit_log
 from edgeops.rc import RC
 from edgeops.report import write_atomic
@@ -45,6 +45,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ver = asub.add_parser("verify", help="check the hash chain; exit 1 naming the first bad record")
     common(ver)
     ver.add_argument("--format", choices=("text", "json"), default="text")
+    ver.add_argument("--trusted-keys", type=Path, default=None, metavar="FILE",
+                     help="every anchor of a Git store must be signed by one of these keys: exported "
+                          "OpenPGP public keys (gpg --export --armor) or an SSH allowed-signers file "
+                          f"(default ${TRUSTED_KEYS_ENV}; unset: signatures are not checked)")
     ver.set_defaults(func=_verify)
 
     exp = asub.add_parser("export", help="records as one JSON document for an auditor")
@@ -53,7 +57,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     exp.add_argument("-o", "--output", type=Path, help="write to FILE instead of stdout")
     exp.set_defaults(func=_export)
 
-    push = asub.add_parser("push", help="push records a Git store could not push before")
+    push = asub.add_parser("push", help="push records a Git store could not push before (from this "
+                                         "machine's clone and from the spool, $EDGEOPS_AUDIT_SPOOL)")
     common(push)
     push.set_defaults(func=_push)
 
@@ -117,7 +122,7 @@ def show_records(args: argparse.Namespace) -> RC:
 
 def _verify(args: argparse.Namespace) -> RC:
     log = _log(args)
-    verdict = verify(log)
+    verdict = verify(log, trusted_keys=args.trusted_keys)
     if args.format == "json":
         sys.stdout.write(json.dumps({"log": log.location, **verdict.as_dict()}, indent=2) + "\n")
     else:
@@ -129,6 +134,12 @@ def _verify(args: argparse.Namespace) -> RC:
             out.print(f"[green]OK[/]: {verdict.records} records, {what}{signed}: {log.location}")
         else:
             out.print(f"[red]TAMPERED[/]: first bad record is seq {verdict.first_bad_seq}: {verdict.problem}")
+        if hasattr(log, "url"):
+            if verdict.signatures:
+                out.print(f"anchor signatures: checked against {verdict.signatures}")
+            else:
+                out.print("anchor signatures: NOT checked (no trusted keys: give --trusted-keys FILE "
+                          f"or set {TRUSTED_KEYS_ENV})")
         err = console.stderr()
         for w in verdict.warnings:
             err.print(f"warning: {w}")
@@ -163,6 +174,6 @@ def _push(args: argparse.Namespace) -> RC:
         console.stderr().print(f"audit push: {store.location} is a local file; nothing to push")
         return RC.OK
     with user_errors(), store.locked():
-        pushed = store.push()
+        pushed = store.publish()
     console.stderr().print(f"audit push: {pushed} record(s) pushed to {store.location}")
     return RC.OK

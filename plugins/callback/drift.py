@@ -64,6 +64,9 @@ options:
         C(edgeops drift) write (see C(docs/audit.md)). Unset, no record is written.
       - A file path (one machine), or C(git+URL[#branch]) for the audit branch every runner shares
         (CLI, CI, AWX). Records are HMAC'd when C(EDGEOPS_AUDIT_HMAC_KEY) is set.
+      - When the record cannot be published the run fails (ansible-playbook exits 1). With
+        C(EDGEOPS_AUDIT_SPOOL) naming a directory every runner reaches (AWX - a path exposed to
+        jobs), the unpublished records are saved there and the next run publishes them first.
     type: str
     env:
       - name: EDGEOPS_AUDIT_STORE
@@ -235,7 +238,9 @@ class CallbackModule(CallbackBase):
             with store.locked():
                 record = store.append(fields)
         except _audit.AuditError as exc:
-            self._display.error(f"edgeops audit: the record was not written to {spec}: {exc}"
+            self._display.error(f"edgeops audit: the record was not published to {spec}: {exc}"
                                 + (f" ({exc.hint})" if exc.hint else ""))
-            return
+            # A callback's exceptions are only warnings in ansible-core; a run whose record did not
+            # reach the store must fail (AWX: a failed job), so end ansible-playbook with exit 1.
+            raise SystemExit(1) from exc
         self._display.display(f"  audit: record {record['seq']} appended to {store.location}")

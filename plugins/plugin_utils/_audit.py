@@ -32,7 +32,19 @@ Two stores hold the chain:
     ``verify`` checks the chain, that the branch's history only ever appended
     (no commit removes or changes a line, each record's commit descends from
     the previous one's), and that every anchor names a record and commit still
-    on the branch: rewriting the branch or cutting it short is found.
+    on the branch: rewriting the branch or cutting it short is found.  Given
+    trusted keys (``EDGEOPS_AUDIT_TRUSTED_KEYS``: exported OpenPGP public keys
+    or an SSH allowed-signers file), every anchor must also carry a good
+    signature by one of them (``git verify-tag`` with a private GNUPGHOME and
+    no global Git configuration); a verifier's clone also remembers each
+    anchor's tag object, so a re-created anchor is found.
+
+``EDGEOPS_AUDIT_SPOOL`` (a directory every runner can reach, e.g. the path
+AWX exposes to its jobs) keeps records whose push failed when the runner's
+own disk does not outlive the run: each unpublished record is written there
+atomically, and the next run from any runner publishes the spooled records
+first (under a lock in the spool, re-chained on the remote head, an entry
+removed only after the push that published it, never published twice).
 """
 
 from __future__ import annotations
@@ -44,11 +56,13 @@ import hmac
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,6 +75,16 @@ HMAC_ENV = "EDGEOPS_AUDIT_HMAC_KEY"
 STORE_ENV = "EDGEOPS_AUDIT_STORE"
 CACHE_ENV = "EDGEOPS_AUDIT_CACHE"
 SIGN_ENV = "EDGEOPS_AUDIT_SIGN"
+TRUSTED_KEYS_ENV = "EDGEOPS_AUDIT_TRUSTED_KEYS"
+SPOOL_ENV = "EDGEOPS_AUDIT_SPOOL"
+#: The environment variables the audit trail reads, by what they carry (the AWX credential type
+#: injects exactly these: ``extensions/awx/credential_type.yml``; a unit test keeps them equal).
+ENVIRONMENT = {
+    "store": STORE_ENV,
+    "hmac_key": HMAC_ENV,
+    "signing_key": SIGN_ENV,
+    "spool": SPOOL_ENV,
+}
 SCHEMA = "edgeops.gitops/audit/v1"
 DEFAULT_BRANCH = "edgeops-audit"
 CHAIN_FILE = "audit.jsonl"
@@ -264,12 +288,15 @@ class Verdict:
     signed: bool
     warnings: tuple[str, ...] = ()
     store: str | None = None
+    #: What the anchors' signatures were checked against; None: not checked.
+    signatures: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON form."""
         return {
             "ok": self.ok, "records": self.records, "first_bad_seq": self.first_bad_seq,
             "problem": self.problem, "signed": self.signed, "warnings": list(self.warnings),
+            "signatures_checked": self.signatures is not None, "signatures": self.signatures,
         }
 
 
@@ -282,6 +309,7 @@ class Chain:
     warnings: list[str] = field(default_factory=list)
     bad_seq: int | None = None
     problem: str | None = None
+    signatures: str | None = None
 
     @property
     def prev(self) -> str:
@@ -292,9 +320,9 @@ class Chain:
         """This chain's verdict."""
         if self.problem is not None:
             return Verdict(False, len(self.hashes), self.bad_seq, self.problem, bool(self.key),
-                           tuple(self.warnings), store)
+                           tuple(self.warnings), store, self.signatures)
         return Verdict(True, len(self.hashes), None, None, bool(self.key),
-                       (*self.warnings, *ok_extra), store)
+                       (*self.warnings, *ok_extra), store, self.signatures)
 
     def fail(self, seq: int, problem: str) -> bool:
         """Note the first problem; always False."""
@@ -491,6 +519,226 @@ class LocalStore:
         return chain.verdict(store=self.location)
 
 
+# -- trusted signing keys ------------------------------------------------------------------
+_SSH_KEY_TYPES = ("ssh-", "ecdsa-", "sk-ssh-", "sk-ecdsa-")
+
+
+@dataclass(frozen=True)
+class TrustedKeys:
+    """The keys an anchor's signature must come from: OpenPGP public keys or SSH allowed signers.
+
+    ``path`` is a file of exported OpenPGP public keys (``gpg --export [--armor] KEYID...``, or a
+    legacy ``pubring.gpg``) or an SSH allowed-signers file (``principal ssh-ed25519 AAAA...``, as
+    for Git's ``gpg.ssh.allowedSignersFile``).  :meth:`load` says which, or why neither.
+    """
+
+    path: Path
+    kind: str  # "openpgp" | "ssh"
+    count: int
+
+    @classmethod
+    def load(cls, path: Path | str) -> TrustedKeys:
+        """Read and classify a trusted keys file; :class:`AuditError` naming what is wrong."""
+        path = Path(path).expanduser()
+        hint = ("give exported OpenPGP public keys (gpg --export --armor KEYID > trusted.asc) or an "
+                "SSH allowed-signers file (one 'principal ssh-ed25519 AAAA...' line per key)")
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise AuditError(f"cannot read the trusted keys file {path}: {exc.strerror or exc}",
+                             hint=hint) from exc
+        if b"-----BEGIN PGP PUBLIC KEY BLOCK-----" in data or (data[:1] and data[0] & 0x80):
+            count = _gpg_key_count(path)  # also proves gpg can import it
+            return cls(path.resolve(), "openpgp", count)
+        if b"-----BEGIN PGP PRIVATE KEY BLOCK-----" in data or b"PRIVATE KEY-----" in data:
+            raise AuditError(f"the trusted keys file {path} holds a private key, not public keys", hint=hint)
+        signers = 0
+        for lineno, raw in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            fields = line.split()
+            if len(fields) < 3 or not any(f.startswith(_SSH_KEY_TYPES) for f in fields[1:-1]):
+                raise AuditError(
+                    f"the trusted keys file {path} is neither OpenPGP public keys nor an SSH "
+                    f"allowed-signers file (line {lineno}: {line[:60]!r})", hint=hint)
+            signers += 1
+        if not signers:
+            raise AuditError(f"the trusted keys file {path} holds no key", hint=hint)
+        return cls(path.resolve(), "ssh", signers)
+
+    def describe(self) -> str:
+        """What the signatures were checked against, for the verdict."""
+        what = "OpenPGP key" if self.kind == "openpgp" else "SSH signer"
+        return f"{self.count} trusted {what}{'s' if self.count != 1 else ''} in {self.path}"
+
+    @contextmanager
+    def git_environment(self) -> Iterator[tuple[list[str], dict[str, str]]]:
+        """``git -c`` options and environment for ``git verify-tag`` that see these keys only.
+
+        A private GNUPGHOME holding just the trusted OpenPGP keys (empty for SSH), no global or
+        system Git configuration, and ``gpg.ssh.allowedSignersFile`` set to the SSH file (or to
+        an empty one): a signature by any other key, the user's own included, is not good.
+        """
+        home = Path(tempfile.mkdtemp(prefix="edgeops-audit-gnupg-"))
+        try:
+            os.chmod(home, 0o700)
+            allowed = home / "allowed_signers"
+            if self.kind == "openpgp":
+                _gpg(["--import", str(self.path)], home, f"import of the trusted keys {self.path}")
+                allowed.write_text("")
+            else:
+                shutil.copyfile(self.path, allowed)
+            options = ["-c", "gpg.program=gpg", "-c", f"gpg.ssh.allowedSignersFile={allowed}",
+                       "-c", "gpg.minTrustLevel=undefined"]
+            env = {"GNUPGHOME": str(home), "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+            yield options, env
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
+
+
+def _gpg(args: list[str], home: Path, what: str) -> str:
+    hint = "export the trusted keys with: gpg --export --armor KEYID > trusted.asc"
+    try:
+        proc = subprocess.run(["gpg", "--batch", "--no-tty", "--quiet", "--homedir", str(home), *args],
+                              capture_output=True, text=True, check=False, timeout=60,
+                              env={**os.environ, "LANG": "C", "LC_ALL": "C"})
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise AuditError(f"{what} failed: {exc}", hint="install gpg (Debian: apt-get install gnupg)") from exc
+    if proc.returncode != 0:
+        raise AuditError(f"{what} failed: {_last_line(proc.stderr) or f'gpg exit {proc.returncode}'}",
+                         hint=hint)
+    return proc.stdout
+
+
+def _gpg_key_count(path: Path) -> int:
+    home = Path(tempfile.mkdtemp(prefix="edgeops-audit-gnupg-"))
+    try:
+        os.chmod(home, 0o700)
+        out = _gpg(["--with-colons", "--import-options", "show-only", "--import", str(path)], home,
+                   f"reading the trusted keys file {path}")
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    count = sum(1 for line in out.splitlines() if line.startswith("pub:"))
+    if not count:
+        raise AuditError(f"the trusted keys file {path} holds no OpenPGP public key",
+                         hint="export them with: gpg --export --armor KEYID > trusted.asc")
+    return count
+
+
+def trusted_keys_from_env() -> TrustedKeys | None:
+    """The keys ``EDGEOPS_AUDIT_TRUSTED_KEYS`` names (None when unset)."""
+    path = os.environ.get(TRUSTED_KEYS_ENV)
+    return TrustedKeys.load(path) if path else None
+
+
+def _signature_problem(tag: str, proc: subprocess.CompletedProcess[str]) -> str:
+    """Why ``git verify-tag --raw`` did not accept an anchor's signature."""
+    text = proc.stderr + proc.stdout
+    status = dict(re.findall(r"^\[GNUPG:\] (\w+) ?(.*)$", text, re.MULTILINE))
+    if "no signature found" in text:
+        return f"the anchor {tag} is not signed"
+    if "NO_PUBKEY" in status or "ERRSIG" in status:
+        key = status.get("NO_PUBKEY") or status.get("ERRSIG", "").split(" ")[0]
+        return f"the anchor {tag} is signed by a key that is not trusted (OpenPGP key {key})"
+    if "BADSIG" in status:
+        return f"the anchor {tag} has a bad signature: the tag was altered after it was signed"
+    for word in ("EXPKEYSIG", "REVKEYSIG", "EXPSIG"):
+        if word in status:
+            return f"the anchor {tag} is signed by an expired or revoked key ({word} {status[word]})"
+    if "No principal matched" in text or "allowedSignersFile" in text:
+        fingerprint = re.search(r"key (SHA256:\S+)", text)
+        return (f"the anchor {tag} is signed by a key that is not trusted (SSH key "
+                f"{fingerprint.group(1) if fingerprint else 'unknown'})")
+    if "Signature verification failed" in text or "incorrect signature" in text:
+        return f"the anchor {tag} has a bad signature: the tag was altered after it was signed"
+    return f"the signature of the anchor {tag} is not good: {_last_line(text) or f'exit {proc.returncode}'}"
+
+
+# -- the spool: unpublished records that outlive the runner ------------------------------
+SPOOL_SCHEMA = "edgeops.gitops/audit-spool/v1"
+_CHAIN_FIELDS = ("schema", "seq", "prev", "hash", "hmac")
+
+
+def record_body(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A record without its place in a chain (what re-chaining keeps: time, actor, hosts...)."""
+    return {k: v for k, v in record.items() if k not in _CHAIN_FIELDS}
+
+
+def body_digest(record: Mapping[str, Any]) -> str:
+    """Identity of a record across re-chaining: SHA-256 of its canonical body."""
+    return hashlib.sha256(canonical(record_body(record))).hexdigest()
+
+
+@contextmanager
+def _no_lock() -> Iterator[None]:
+    yield
+
+
+@dataclass(frozen=True)
+class Spool:
+    """A directory of records a runner could not push, one JSON file each, for any runner to publish.
+
+    An entry is written atomically (temporary file, fsync, rename) and named by the record's time
+    and body digest, so the same record is never spooled twice; it holds the record as committed
+    (nothing else: no URL, no key) and the store's :attr:`GitStore.store_id`.  Runners publish
+    the spool under ``<spool>/.lock`` and remove an entry only after the push that published it.
+    """
+
+    directory: Path
+    store_id: str
+
+    def problem(self) -> str | None:
+        """Why this spool cannot be used (None: it can)."""
+        if not self.directory.is_dir():
+            return f"the audit spool {self.directory} ({SPOOL_ENV}) is not a directory"
+        if not os.access(self.directory, os.W_OK | os.X_OK):
+            return f"the audit spool {self.directory} ({SPOOL_ENV}) is not writable"
+        return None
+
+    def locked(self) -> Any:
+        """Exclusive lock of the spool, held while publishing (no double publication)."""
+        return _flock(self.directory / ".lock", timeout=600)
+
+    def entries(self, key: bytes | None) -> tuple[list[tuple[Path, dict[str, Any]]], list[str]]:
+        """This store's entries, oldest first, and what is wrong with the invalid ones."""
+        good: list[tuple[Path, dict[str, Any]]] = []
+        invalid: list[str] = []
+        for path in sorted(self.directory.glob("*.json")):
+            try:
+                doc = json.loads(path.read_text(encoding="utf-8"))
+                rec = doc["record"]
+                if doc.get("schema") != SPOOL_SCHEMA or not isinstance(rec, dict):
+                    raise ValueError("not an audit spool entry")
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                invalid.append(f"{path.name}: unreadable ({exc})")
+                continue
+            if doc.get("store") != self.store_id:
+                continue  # another store's record: its own runs publish it
+            if rec.get("hash") != hashlib.sha256(canonical(rec)).hexdigest():
+                invalid.append(f"{path.name}: the record does not match its hash (edited)")
+            elif key and not hmac.compare_digest(str(rec.get("hmac", "")), _mac(key, canonical(rec))):
+                invalid.append(f"{path.name}: the record has no valid HMAC for this key")
+            else:
+                good.append((path, rec))
+        good.sort(key=lambda entry: (str(entry[1].get("time", "")), entry[0].name))
+        return good, invalid
+
+    def put(self, records: Iterable[Mapping[str, Any]]) -> int:
+        """Write each record not spooled yet; how many files were written."""
+        written = 0
+        for rec in records:
+            stamp = re.sub(r"[^0-9A-Za-z.]", "", str(rec.get("time", "")))
+            path = self.directory / f"{stamp}-{body_digest(rec)}.json"
+            if path.exists():
+                continue
+            doc = {"schema": SPOOL_SCHEMA, "store": self.store_id, "spooled_at": utc_now(),
+                   "record": dict(rec)}
+            write_atomic(path, json.dumps(doc, sort_keys=True, ensure_ascii=False) + "\n")
+            written += 1
+        return written
+
+
 # -- the Git store -----------------------------------------------------------------------
 _TRAILER = re.compile(r"^Edgeops-Audit-(Seq|Hash): *(\S+) *$", re.MULTILINE)
 _REJECTED = ("[rejected]", "non-fast-forward", "fetch first", "already exists", "stale info",
@@ -505,6 +753,8 @@ class GitStore:
     branch: str = DEFAULT_BRANCH
     workdir: Path | None = None
     attempts: int = 20
+    #: The spool directory; None: ``EDGEOPS_AUDIT_SPOOL`` (unset: no spool).
+    spool: Path | str | None = None
 
     def __post_init__(self) -> None:
         if self.workdir is None:
@@ -522,6 +772,11 @@ class GitStore:
     def location(self) -> str:
         """What to show the user."""
         return f"git+{self.url}#{self.branch}"
+
+    @property
+    def store_id(self) -> str:
+        """Names this store in spool entries without its URL (which may hold a token)."""
+        return hashlib.sha256(f"{self.url}#{self.branch}".encode()).hexdigest()[:16]
 
     @property
     def lock_path(self) -> Path:
@@ -543,7 +798,9 @@ class GitStore:
         proc = _run_git(["-C", str(self.clone), *args], input_text=input_text, env=env)
         if proc.returncode not in ok:
             cause = (proc.stderr.strip() or proc.stdout.strip() or f"exit {proc.returncode}").splitlines()
-            raise AuditError(f"git {args[0]} failed for the audit store {self.location}: {cause[-1]}")
+            command = next((a for i, a in enumerate(args) if a != "-c" and (i == 0 or args[i - 1] != "-c")),
+                           "")
+            raise AuditError(f"git {command} failed for the audit store {self.location}: {cause[-1]}")
         return proc
 
     def _rev(self, ref: str) -> str | None:
@@ -620,13 +877,12 @@ class GitStore:
 
     def _rechain(self, remote: str, key: bytes | None) -> None:
         """Put the unpublished records on top of the remote head (new seq, prev, hash)."""
-        published = {json.loads(line)["hash"] for line in self._lines(remote) if line.strip()}
-        pending = [r for r in _parse_records(self._lines("HEAD")) if r.get("hash") not in published]
+        published = {body_digest(r) for r in _parse_records(self._lines(remote))}
+        pending = [r for r in _parse_records(self._lines("HEAD")) if body_digest(r) not in published]
         self._git("checkout", "-q", "-B", self.branch, remote)
         self._git("reset", "-q", "--hard", remote)
         for rec in pending:
-            body = {k: v for k, v in rec.items() if k not in ("schema", "seq", "prev", "hash", "hmac")}
-            self._commit(body, key)
+            self._commit(record_body(rec), key)
 
     def _sync(self, key: bytes | None) -> str | None:
         """Fetch and bring the local branch on top of the remote one; the remote head or None."""
@@ -651,8 +907,8 @@ class GitStore:
         if key:
             body["hmac"] = _mac(key, canonical(body))
         tag = f"{TAG_PREFIX}{seq:08d}"
-        sign = ["-s"] if os.environ.get(SIGN_ENV) else ["-a"]
-        self._git("-c", "tag.gpgsign=false", "tag", "-f", *sign, "-F", "-", tag, commit,
+        options, sign = signing_options(os.environ.get(SIGN_ENV))
+        self._git(*options, "tag", "-f", *sign, "-F", "-", tag, commit,
                   input_text=f"edgeops audit anchor {seq}\n\n{json.dumps(body, sort_keys=True)}\n",
                   env={"GIT_COMMITTER_NAME": "edgeops audit", "GIT_COMMITTER_EMAIL": _EMAIL})
         return tag
@@ -660,24 +916,106 @@ class GitStore:
     def append(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         """Append one record and push it (caller holds :meth:`locked`).
 
+        Records waiting in the spool (:attr:`spool_dir`) are published first.
         Raises :class:`AuditPushError` when the remote cannot be reached: the
-        record is then committed in the clone and the next run pushes it.
+        record is then committed in the clone and, with a spool, written to
+        the spool too; the next run (from any runner sharing the spool) pushes it.
         """
-        key = hmac_key()
-        try:
-            self._sync(key)
-        except AuditPushError as exc:
-            self._ensure_clone()
-            if self._rev("HEAD") is None and self._rev(f"refs/heads/{self.branch}") is None:
-                self._git("checkout", "-q", "--orphan", self.branch)
-            record = self._commit(fields, key)
-            raise AuditPushError(
-                f"{exc.message}; record {record['seq']} waits in {self.clone}",
-                hint="the next edgeops run (or 'edgeops audit push') pushes it once the remote is reachable",
-            ) from exc
-        record = self._commit(fields, key)
-        self.push(key, synced=True)
+        record, _count = self._publish(fields)
+        if record is None:  # pragma: no cover - _publish always appends when given fields
+            raise AuditError("internal error: no record appended")
         return record
+
+    def publish(self) -> int:
+        """Push what waits in the clone and in the spool (``edgeops audit push``); how many records."""
+        return self._publish(None)[1]
+
+    @property
+    def spool_dir(self) -> Path | None:
+        """Where unpublished records outlive this runner (``EDGEOPS_AUDIT_SPOOL``); None: no spool."""
+        value = self.spool if self.spool is not None else os.environ.get(SPOOL_ENV)
+        return Path(value).expanduser() if value else None
+
+    def _publish(self, fields: Mapping[str, Any] | None) -> tuple[dict[str, Any] | None, int]:
+        key = hmac_key()
+        spool = Spool(self.spool_dir, self.store_id) if self.spool_dir else None
+        spool_problem = spool.problem() if spool else None
+        if spool_problem:  # still publish this run's record; say so at the end
+            spool = None
+        with ExitStack() as stack:
+            if spool:
+                try:
+                    stack.enter_context(spool.locked())
+                except AuditError as exc:  # another runner publishes the spool: spool into it only
+                    spool_problem = exc.message
+            adopted: list[Path] = []
+            invalid: list[str] = []
+            record: dict[str, Any] | None = None
+            try:
+                self._sync(key)
+                if spool and not spool_problem:
+                    adopted, invalid = self._adopt(spool, key)
+                if fields is not None:
+                    record = self._commit(fields, key)
+                pushed = self.push(key, synced=True)
+            except AuditError as exc:
+                if fields is not None and record is None:  # the fetch failed: keep the record in the clone
+                    self._ensure_clone()
+                    if self._rev("HEAD") is None and self._rev(f"refs/heads/{self.branch}") is None:
+                        self._git("checkout", "-q", "--orphan", self.branch)
+                    record = self._commit(fields, key)
+                raise self._kept(exc, spool, record, spool_problem) from exc
+            for path in adopted:  # published (or found already published): only now leave the spool
+                path.unlink(missing_ok=True)
+        if invalid and spool:
+            raise AuditError(
+                f"the audit spool {spool.directory} holds entries that are not valid records, left there "
+                f"and not published: {'; '.join(invalid)}",
+                hint="keep them for the auditor (tampering or a broken disk), then move them out of the "
+                     "spool")
+        if spool_problem:
+            raise AuditError(f"{pushed} record(s) pushed to {self.location}, but {spool_problem}",
+                             hint="records of a failed push would be lost with the job's disk: fix the spool "
+                                  "(AWX: Settings > Jobs > Paths to expose to isolated jobs)")
+        return record, pushed
+
+    def _adopt(self, spool: Spool, key: bytes | None) -> tuple[list[Path], list[str]]:
+        """Commit the spooled records this branch lacks; the entries to remove after the push."""
+        present = {body_digest(r) for r in _parse_records(self._lines("HEAD"))}
+        entries, invalid = spool.entries(key)
+        for _path, rec in entries:
+            digest = body_digest(rec)
+            if digest not in present:  # else: already published or waiting in this clone
+                self._commit(record_body(rec), key)
+                present.add(digest)
+        return [path for path, _rec in entries], invalid
+
+    def _kept(self, exc: AuditError, spool: Spool | None, record: Mapping[str, Any] | None,
+              spool_problem: str | None = None) -> AuditPushError:
+        """The error of a run whose records could not be published, after saving them in the spool."""
+        where = f"the record {record['seq']} waits" if record else "unpublished records wait"
+        if spool is None:
+            return AuditPushError(
+                f"{exc.message}; {where} in {self.clone}" + (f" ({spool_problem})" if spool_problem else ""),
+                hint="the next edgeops run (or 'edgeops audit push') pushes them once the remote is "
+                     "reachable")
+        try:
+            remote = self._rev(self.remote_ref)
+            published = {body_digest(r) for r in _parse_records(self._lines(remote))} if remote else set()
+            pending = [r for r in _parse_records(self._lines("HEAD")) if body_digest(r) not in published]
+            written = spool.put(pending)
+        except (OSError, AuditError) as spool_exc:
+            cause = spool_exc.message if isinstance(spool_exc, AuditError) else str(spool_exc)
+            return AuditPushError(
+                f"{exc.message}; and writing them to the audit spool {spool.directory} failed ({cause}): "
+                f"{where} only in {self.clone}",
+                hint="make the spool writable for this job (AWX: Settings > Jobs > Paths to expose to "
+                     "isolated jobs), then run 'edgeops audit push' from this machine")
+        return AuditPushError(
+            f"{exc.message}; {len(pending)} unpublished record(s) saved in the audit spool {spool.directory} "
+            f"({written} new)",
+            hint=f"the next run from any runner with {SPOOL_ENV}={spool.directory} publishes them once the "
+                 "remote is reachable (or run 'edgeops audit push' with it); never delete the spool's files")
 
     def push(self, key: bytes | None = None, synced: bool = False) -> int:
         """Push the unpublished records with their anchors; retry on a non-fast-forward."""
@@ -712,28 +1050,38 @@ class GitStore:
         if self.fetch():
             yield from _parse_records(self._lines(self.remote_ref))
 
-    def verify(self, key: bytes | None = None) -> Verdict:
+    def verify(self, key: bytes | None = None, trusted: TrustedKeys | None = None) -> Verdict:
         """Check the chain, the append-only history of the branch and the anchors.
 
         Reads through a clone of its own (``<clone>.verify``), never the
         writer's, which may hold unpublished records; that clone remembers the
-        branch head and the anchors it saw last, so a later force-push or a
-        deleted anchor is found even when the remote was cleaned up.
+        branch head and the anchors it saw last, so a later force-push, a
+        deleted anchor or a re-created one is found even when the remote was
+        cleaned up.  With ``trusted`` (default: ``EDGEOPS_AUDIT_TRUSTED_KEYS``)
+        every anchor must carry a good signature by one of those keys.
         """
         reader = GitStore(self.url, self.branch, self.clone.with_name(self.clone.name + ".verify"))
-        return reader._verify(key if key is not None else hmac_key())
+        trusted = trusted if trusted is not None else trusted_keys_from_env()
+        return reader._verify(key if key is not None else hmac_key(), trusted)
 
-    def _verify(self, key: bytes | None) -> Verdict:
-        chain = Chain(key)
+    def _tag_objects(self) -> dict[str, str]:
+        out = self._git("for-each-ref", "--format=%(refname:strip=2) %(objectname)",
+                        f"refs/tags/{TAG_PREFIX}").stdout
+        return dict(line.split(" ", 1) for line in out.splitlines() if " " in line)
+
+    def _verify(self, key: bytes | None, trusted: TrustedKeys | None = None) -> Verdict:
+        chain = Chain(key, signatures=trusted.describe() if trusted else None)
         self._ensure_clone()
         seen = self._rev(self.remote_ref)
+        seen_tags = self._tag_objects()
         exists = self.fetch()
         anchors = self._anchors(chain)
         if not exists:
             if anchors:
                 chain.fail(1, f"the branch {self.branch} is gone but {len(anchors)} anchors remain: deleted")
                 return chain.verdict(store=self.location)
-            return Verdict(True, 0, None, None, bool(key), ("no audit records yet",), self.location)
+            return Verdict(True, 0, None, None, bool(key), ("no audit records yet",), self.location,
+                           chain.signatures)
         tip = self._rev(self.remote_ref)
         if tip is None:
             raise AuditError(f"fetch of the audit store {self.location} left no {self.remote_ref}")
@@ -741,7 +1089,7 @@ class GitStore:
             return chain.verdict(store=self.location)
         commits = self._history(tip, chain)
         if chain.problem is None:
-            self._check_anchors(anchors, commits, tip, chain)
+            self._check_anchors(anchors, commits, tip, chain, seen_tags, trusted)
         if chain.problem is None and seen and seen != tip and not self._is_ancestor(seen, tip):
             chain.fail(self._first_difference(seen, tip),
                        f"the branch was force-pushed: {seen[:12]}, fetched before, "
@@ -797,25 +1145,35 @@ class GitStore:
         return commits
 
     def _anchors(self, chain: Chain) -> dict[int, dict[str, Any]]:
-        out = self._git("for-each-ref", "--format=%(refname:strip=2)%1f%(*objectname)%1f%(contents)%1e",
+        out = self._git("for-each-ref",
+                        "--format=%(refname:strip=2)%1f%(*objectname)%1f%(objectname)%1f%(contents)%1e",
                         f"refs/tags/{TAG_PREFIX}").stdout
         anchors: dict[int, dict[str, Any]] = {}
         for chunk in out.split("\x1e"):
             if "\x1f" not in chunk:
                 continue
-            name, target, contents = chunk.strip("\n").split("\x1f", 2)
+            name, target, obj, contents = chunk.strip("\n").split("\x1f", 3)
             try:
                 body = json.loads(next(line for line in contents.splitlines() if line.startswith("{")))
-                anchors[int(body["seq"])] = {**body, "tag": name, "target": target}
+                anchors[int(body["seq"])] = {**body, "tag": name, "target": target, "object": obj}
             except (StopIteration, ValueError, KeyError, TypeError):
-                anchors[int(name.rsplit("/", 1)[-1] or 0)] = {"tag": name, "target": target, "bad": True}
+                anchors[int(name.rsplit("/", 1)[-1] or 0)] = {"tag": name, "target": target, "object": obj,
+                                                              "bad": True}
         return anchors
 
     def _check_anchors(self, anchors: dict[int, dict[str, Any]], commits: dict[int, str], tip: str,
-                       chain: Chain) -> None:
+                       chain: Chain, seen_tags: Mapping[str, str] | None = None,
+                       trusted: TrustedKeys | None = None) -> None:
         last = len(chain.hashes)
         problems: list[tuple[int, int, str]] = []  # (rank, seq, problem): content first, then history
+        seen_tags = seen_tags or {}
         for seq, a in sorted(anchors.items()):
+            before = seen_tags.get(a["tag"])
+            if before and before != a["object"]:
+                problems.append((0, seq, f"the anchor {a['tag']} was re-created: its tag object was "
+                                         f"{before[:12]} when this verifier last saw it, "
+                                         f"now {a['object'][:12]}"))
+                continue
             if a.get("bad"):
                 problems.append((0, seq, f"the anchor {a['tag']} is unreadable"))
                 continue
@@ -839,9 +1197,49 @@ class GitStore:
         if missing:
             problems.append((1, missing[0], f"record {missing[0]} has no anchor tag {TAG_PREFIX}"
                                             f"{missing[0]:08d}: anchors were deleted"))
+        if trusted is not None:
+            bad_before = min((seq for _rank, seq, _p in problems), default=None)
+            signature = self._check_signatures(anchors, trusted, bad_before)
+            if signature is not None:
+                problems.append((0, *signature))
         if problems:
             _rank, seq, problem = min(problems)  # content first, then truncation, then history
             chain.fail(seq, problem)
+
+    def _check_signatures(self, anchors: Mapping[int, Mapping[str, Any]], trusted: TrustedKeys,
+                          stop: int | None) -> tuple[int, str] | None:
+        """The first anchor (below ``stop``) without a good signature by a trusted key."""
+        with trusted.git_environment() as (options, env):
+            for seq, a in sorted(anchors.items()):
+                if stop is not None and seq >= stop:
+                    return None
+                proc = _run_git(["-C", str(self.clone), *options, "verify-tag", "--raw", str(a["tag"])],
+                                env=env)
+                if proc.returncode != 0:
+                    return seq, _signature_problem(str(a["tag"]), proc)
+        return None
+
+
+def signing_options(value: str | None) -> tuple[list[str], list[str]]:
+    """``git`` options and ``git tag`` options that sign an anchor as ``EDGEOPS_AUDIT_SIGN`` says.
+
+    Unset, empty or ``0``/``false``/``no``/``off``: an unsigned annotated tag.  ``1``/``true``/
+    ``yes``/``on``: ``git tag -s`` with Git's own ``user.signingKey``.  ``ssh:<file>``: an SSH
+    signature with that private key file (``gpg.format=ssh``).  Anything else is an OpenPGP key
+    id, fingerprint or user id for ``git tag -u``.
+    """
+    text = (value or "").strip()
+    if text.lower() in ("", "0", "false", "no", "off"):
+        return ["-c", "tag.gpgsign=false"], ["-a"]
+    if text.lower() in ("1", "true", "yes", "on"):
+        return [], ["-s"]
+    if text.startswith("ssh:"):
+        keyfile = Path(text[4:]).expanduser()
+        if not text[4:] or not keyfile.is_file():
+            raise AuditError(f"{SIGN_ENV}={text}: no SSH private key file {keyfile}",
+                             hint="use ssh:<path to the private key that signs the anchors>")
+        return ["-c", "gpg.format=ssh", "-c", f"user.signingKey={keyfile}"], ["-s"]
+    return ["-c", "gpg.format=openpgp"], ["-u", text]
 
 
 def _last_line(text: str) -> str:

@@ -200,9 +200,13 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     yield lab
 
 
-def awx_job(lab: Lab, playbook: str, survey: str, job_id: int,
-            job_type: str) -> subprocess.CompletedProcess[str]:
-    """Run a wrapper playbook with ansible-runner the way AWX runs a job of a job template."""
+def awx_job(lab: Lab, playbook: str, survey: str, job_id: int, job_type: str,
+            extra_env: dict[str, str] | None = None,
+            offline: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run a wrapper playbook with ansible-runner the way AWX runs a job of a job template.
+
+    ``offline``: the audit remote is unreachable while the job runs (after the project checkout).
+    """
     pdd = lab.tmp / f"awx-job-{job_id}"
     run(["git", "clone", "-q", "-b", "main", str(lab.remote), str(pdd / "project")], env=lab.env)
     revision = lab.git("rev-parse", "HEAD", cwd=pdd / "project").strip()
@@ -221,6 +225,7 @@ def awx_job(lab: Lab, playbook: str, survey: str, job_id: int,
         "EDGEOPS_AUDIT_STORE": lab.store, "EDGEOPS_AUDIT_HMAC_KEY": HMAC_KEY,
         "EDGEOPS_AUDIT_CACHE": str(pdd / "audit-clone"),
         "EDGEOPS_DRIFT_REPORT": str(pdd / "report.json"),
+        **(extra_env or {}),
     }))
     (pdd / "inventory").mkdir()
     shutil.copy(lab.config / "inventory" / "hosts.yml", pdd / "inventory" / "hosts.yml")
@@ -229,8 +234,15 @@ def awx_job(lab: Lab, playbook: str, survey: str, job_id: int,
     if job_type == "check":
         (pdd / "env" / "cmdline").write_text("--check --diff")
     env = {k: v for k, v in lab.env.items() if not k.startswith("ANSIBLE_COLLECTIONS")}
-    return run([str(VENV_BIN / "ansible-runner"), "run", str(pdd), "-p", playbook, "-j"],
-               env=env, check=False)
+    away = lab.remote.with_name("config-away.git")
+    if offline:
+        lab.remote.rename(away)
+    try:
+        return run([str(VENV_BIN / "ansible-runner"), "run", str(pdd), "-p", playbook, "-j"],
+                   env=env, check=False)
+    finally:
+        if offline:
+            away.rename(lab.remote)
 
 
 def test_pipelines_and_awx_append_to_one_chain(lab: Lab) -> None:
@@ -341,3 +353,31 @@ def test_push_fails_mid_run_then_the_next_run_pushes_it(lab: Lab) -> None:
     assert len(records) == before + 2 and [r["command"] for r in records[-2:]] == ["drift", "drift"]
     verdict = lab.edgeops("audit", "verify", "--log", lab.store, cache="fresh-3")
     assert f"OK: {before + 2} records" in verdict.stdout, verdict.stdout
+
+
+def test_awx_push_fails_the_record_waits_in_the_spool_and_the_next_job_publishes_it(lab: Lab) -> None:
+    """AWX: the job's disk goes with the job; the spool (a path exposed to jobs) keeps the record."""
+    before = len(lab.records())
+    spool = lab.tmp / "awx-spool"  # AWX: Settings > Jobs > Paths to expose to isolated jobs
+    spool.mkdir()
+    env = {"EDGEOPS_AUDIT_SPOOL": str(spool)}
+    failed = awx_job(lab, "converge.yml", "converge.json", 51, "run", extra_env=env, offline=True)
+    out = failed.stdout + failed.stderr
+    assert failed.returncode != 0, out[-3000:]  # AWX marks the job failed
+    assert f"saved in the audit spool {spool}" in out and "EDGEOPS_AUDIT_SPOOL" in out, out[-3000:]
+    [entry] = sorted(spool.glob("*.json"))
+    spooled = json.loads(entry.read_text())["record"]
+    assert spooled["actor"]["job_url"] == "https://awx.example.com/#/jobs/playbook/51"
+    assert HMAC_KEY not in entry.read_text() and HMAC_KEY not in out
+    assert len(lab.records()) == before  # nothing reached the remote
+    shutil.rmtree(lab.tmp / "awx-job-51")  # the job's disk, and its audit clone, go away with the job
+    # the next job, on another runner (a fresh private data directory and clone), publishes it first
+    check = awx_job(lab, "drift_check.yml", "drift_check.json", 52, "check", extra_env=env)
+    assert check.returncode == 0, (check.stdout + check.stderr)[-3000:]
+    assert sorted(spool.glob("*.json")) == []
+    records = lab.records()
+    jobs = [(r["actor"].get("ci") or {}).get("JOB_ID") for r in records[before:]]
+    assert jobs == ["51", "52"], jobs  # every record once, in order, none lost or duplicated
+    assert records[before]["time"] == spooled["time"] and records[before]["hosts"] == spooled["hosts"]
+    verdict = lab.edgeops("audit", "verify", "--log", lab.store, cache="fresh-spool")
+    assert f"OK: {before + 2} records" in verdict.stdout and "HMAC checked" in verdict.stdout, verdict.stdout

@@ -428,3 +428,74 @@ def test_check_job_template_reports_drift_through_the_callback(lab_container, tm
     assert run.status == "successful"  # a check run that finds drift is a successful AWX job
     # check mode changed nothing on the node
     assert node_state(lab_container) == before
+
+
+# --- the "edgeops audit" credential type -------------------------------------------------------------
+CREDENTIAL_TYPE = AWX / "credential_type.yml"
+
+
+def audit_module():
+    """The collection's audit implementation (through the collection loader, as Ansible loads it)."""
+    install_collection_loader()
+    return importlib.import_module("ansible_collections.edgeops.gitops.plugins.plugin_utils._audit")
+
+
+def render_injectors(inputs: dict[str, str], filename: str) -> dict[str, str]:
+    """The job environment AWX builds from the injectors: Jinja2, sandboxed, undefined is an error."""
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    injectors = yaml.safe_load(CREDENTIAL_TYPE.read_text())["injectors"]
+    jinja = ImmutableSandboxedEnvironment(undefined=StrictUndefined)
+    namespace = {**inputs, "tower": {"filename": {"signing_key": filename}}}
+    return {var: jinja.from_string(template).render(**namespace)
+            for var, template in injectors["env"].items()}
+
+
+def test_audit_credential_type_injects_exactly_what_the_audit_trail_reads():
+    audit = audit_module()
+    spec = yaml.safe_load(CREDENTIAL_TYPE.read_text())
+    fields = {f["id"]: f for f in spec["inputs"]["fields"]}
+    env = spec["injectors"]["env"]
+    # one home for the names: the injector sets exactly the variables _audit.ENVIRONMENT names,
+    # each from the input field of the same key
+    assert set(env) == set(audit.ENVIRONMENT.values())
+    assert set(fields) == set(audit.ENVIRONMENT)
+    for field, var in audit.ENVIRONMENT.items():
+        assert f"{{{{ {field}" in env[var] or f"if ({field} " in env[var], (var, env[var])
+    assert audit.ENVIRONMENT == {"store": audit.STORE_ENV, "hmac_key": audit.HMAC_ENV,
+                                 "signing_key": audit.SIGN_ENV, "spool": audit.SPOOL_ENV}
+    # the callback reads the store from the same variable
+    from ansible_collections.edgeops.gitops.plugins.callback import drift
+    assert {"name": audit.STORE_ENV} in yaml.safe_load(drift.DOCUMENTATION)["options"]["audit_store"]["env"]
+    # secrets are marked secret, so AWX encrypts and masks them
+    assert fields["hmac_key"].get("secret") is True and fields["signing_key"].get("secret") is True
+    assert spec["inputs"]["required"] == ["store"]
+    # configure_awx.yml posts this file, untemplated by Ansible (AWX renders the injectors)
+    (task,) = [p for m, p in CONFIGURE_TASKS if m == "awx.awx.credential_type"]
+    assert task["inputs"] == spec["inputs"] and task["injectors"] == spec["injectors"]
+    assert (task["name"], task["kind"]) == (spec["name"], "cloud")
+
+
+def test_audit_credential_type_environment_is_read_by_the_audit_trail(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    audit = audit_module()
+    keyfile = tmp_path / "signing_key"
+    keyfile.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+    full = render_injectors({"store": "git+ssh://git@gl.example.com/ops/c.git#edgeops-audit",
+                             "hmac_key": "k" * 32, "signing_key": "KEY", "spool": "/srv/awx-spool"},
+                            str(keyfile))
+    for var, value in full.items():
+        monkeypatch.setenv(var, value)
+    store = audit.open_store()
+    assert isinstance(store, audit.GitStore) and store.url == "ssh://git@gl.example.com/ops/c.git"
+    assert store.branch == "edgeops-audit" and store.spool_dir == Path("/srv/awx-spool")
+    assert audit.hmac_key() == b"k" * 32
+    assert audit.signing_options(os.environ[audit.SIGN_ENV]) == (
+        ["-c", "gpg.format=ssh", "-c", f"user.signingKey={keyfile}"], ["-s"])
+    # only the required field: nothing optional is switched on by an empty value
+    minimal = render_injectors({"store": "git+ssh://git@gl.example.com/ops/c.git"}, str(keyfile))
+    for var, value in minimal.items():
+        monkeypatch.setenv(var, value)
+    assert audit.hmac_key() is None and audit.open_store().spool_dir is None
+    assert audit.signing_options(os.environ[audit.SIGN_ENV]) == (["-c", "tag.gpgsign=false"], ["-a"])

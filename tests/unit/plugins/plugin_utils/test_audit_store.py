@@ -11,6 +11,7 @@ import json
 import multiprocessing
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -309,3 +310,134 @@ def test_open_store_specs(tmp_path: Path) -> None:
     assert isinstance(_audit.open_store(str(tmp_path / "a.jsonl")), _audit.LocalStore)
     with pytest.raises(_audit.AuditError, match="names no Git URL"):
         _audit.open_store("git+")
+
+
+# -- the spool: a failed push outlives the runner (AWX: the job's disk goes away) -----------------
+HMAC = "spool-test-hmac-key-0123456789abcdef"
+
+
+@pytest.fixture
+def spooled(remote: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    spool = remote.parent / "spool"
+    spool.mkdir()
+    monkeypatch.setenv(_audit.SPOOL_ENV, str(spool))
+    monkeypatch.setenv(_audit.HMAC_ENV, HMAC)
+    return spool
+
+
+def job(remote: Path, name: str, note: str) -> dict[str, Any]:
+    """One AWX-like job: a fresh clone that vanishes with the job, appending one record."""
+    s = store(remote, f"job-{name}")
+    with s.locked():
+        return s.append({"command": "apply", "hosts": {}, "outcome": "changed", "note": note})
+
+
+def spool_files(spool: Path) -> list[Path]:
+    return sorted(spool.glob("*.json"))
+
+
+def offline(remote: Path) -> Any:
+    """The remote is unreachable while the context lasts."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def away() -> Iterator[None]:
+        moved = remote.with_name("away.git")
+        remote.rename(moved)
+        try:
+            yield
+        finally:
+            moved.rename(remote)
+    return away()
+
+
+def test_drill_failed_push_is_spooled_and_the_next_job_publishes_it(remote: Path, spooled: Path) -> None:
+    job(remote, "1", "first")
+    with offline(remote), pytest.raises(_audit.AuditPushError) as err:
+        job(remote, "2", "offline")
+    assert f"saved in the audit spool {spooled}" in err.value.message
+    assert _audit.SPOOL_ENV in (err.value.hint or "")
+    [entry] = spool_files(spooled)
+    text = entry.read_text()
+    assert '"note":"offline"' in text.replace(" ", "") and HMAC not in text and str(remote) not in text
+    assert [r.get("note") for r in store(remote, "reader").records()] == ["first"]
+    # a new job on another runner: fresh clone, same spool
+    job(remote, "3", "third")
+    assert spool_files(spooled) == []
+    recs = list(store(remote, "reader-2").records())
+    assert [(r["seq"], r["note"]) for r in recs] == [(1, "first"), (2, "offline"), (3, "third")]
+    v = fresh_verify(remote, "auditor")
+    assert v.ok and v.records == 3 and v.signed, v
+
+
+def test_drill_record_published_but_spool_entry_left_behind_is_not_published_twice(
+        remote: Path, spooled: Path) -> None:
+    with offline(remote), pytest.raises(_audit.AuditPushError):
+        job(remote, "1", "offline")
+    [entry] = spool_files(spooled)
+    saved = entry.read_bytes()
+    job(remote, "2", "second")  # publishes the spooled record
+    entry.write_bytes(saved)  # as if that job died between its push and removing the entry
+    job(remote, "3", "third")
+    assert spool_files(spooled) == []
+    assert [r["note"] for r in store(remote, "reader").records()] == ["offline", "second", "third"]
+    assert fresh_verify(remote, "auditor").ok
+
+
+def _spool_racer(remote: str, name: str, start: Any) -> None:
+    start.wait(30)
+    job(Path(remote), name, name)
+
+
+def test_drill_two_runners_publish_the_spool_at_once_without_duplicates(remote: Path, spooled: Path) -> None:
+    for i in range(3):
+        with offline(remote), pytest.raises(_audit.AuditPushError):
+            job(remote, f"off-{i}", f"offline-{i}")
+    assert len(spool_files(spooled)) == 3
+    ctx = multiprocessing.get_context("fork")
+    start = ctx.Barrier(2)
+    procs = [ctx.Process(target=_spool_racer, args=(str(remote), f"runner-{x}", start)) for x in "ab"]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    notes = [r["note"] for r in store(remote, "reader").records()]
+    assert sorted(notes) == ["offline-0", "offline-1", "offline-2", "runner-a", "runner-b"], notes
+    assert notes[:3] == ["offline-0", "offline-1", "offline-2"] or notes[1:4] == ["offline-0", "offline-1",
+                                                                                  "offline-2"], notes
+    assert spool_files(spooled) == []
+    v = fresh_verify(remote, "auditor")
+    assert v.ok and v.records == 5, v
+
+
+def test_drill_edited_spool_entry_is_not_published_and_named(remote: Path, spooled: Path) -> None:
+    with offline(remote), pytest.raises(_audit.AuditPushError):
+        job(remote, "1", "offline")
+    [entry] = spool_files(spooled)
+    entry.write_text(entry.read_text().replace('"outcome": "changed"', '"outcome": "in_sync"'))
+    with pytest.raises(_audit.AuditError, match=rf"{entry.name}: the record does not match its hash") as err:
+        job(remote, "2", "second")
+    assert not isinstance(err.value, _audit.AuditPushError)
+    assert [r["note"] for r in store(remote, "reader").records()] == ["second"]  # this run's record is safe
+    assert spool_files(spooled) == [entry]  # left for the auditor, untouched
+
+
+def test_spool_entries_of_another_store_are_left_alone(remote: Path, spooled: Path) -> None:
+    other = _audit.Spool(spooled, "another-store")
+    foreign = {"schema": _audit.SCHEMA, "seq": 1, "time": _audit.utc_now(), "prev": _audit.GENESIS,
+               "command": "drift"}
+    other.put([_audit.seal(foreign, HMAC.encode())])
+    job(remote, "1", "mine")
+    assert len(spool_files(spooled)) == 1
+    assert [r["note"] for r in store(remote, "reader").records()] == ["mine"]
+
+
+def test_missing_spool_never_loses_the_record(remote: Path, spooled: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(_audit.SPOOL_ENV, str(spooled / "not-mounted"))
+    with pytest.raises(_audit.AuditError, match=r"1 record\(s\) pushed .* but the audit spool .*not-mounted"):
+        job(remote, "1", "reachable")
+    assert [r["note"] for r in store(remote, "reader").records()] == ["reachable"]
+    with offline(remote), pytest.raises(_audit.AuditPushError, match=r"waits in .*job-2 \(the audit spool"):
+        job(remote, "2", "offline")
