@@ -54,10 +54,13 @@ class Lab:
     config: Path
     env: dict[str, str]
     playbook: str = "site.yml"
+    #: name the remote by a file:// URL (git+file:///...#edgeops-audit) rather than by its path
+    file_url: bool = False
 
     @property
     def store(self) -> str:
-        return f"git+{self.remote}#{BRANCH}"
+        url = self.remote.as_uri() if self.file_url else str(self.remote)
+        return f"git+{url}#{BRANCH}"
 
     def git(self, *args: str, cwd: Path | None = None) -> str:
         return run(["git", *args], cwd=cwd or self.config, env=self.env).stdout
@@ -111,7 +114,8 @@ def clean_env(tmp: Path) -> dict[str, str]:
     return env
 
 
-def config_repository(tmp: Path, files: dict[str, str], playbook: str = "site.yml") -> Lab:
+def config_repository(tmp: Path, files: dict[str, str], playbook: str = "site.yml",
+                      file_url: bool = False) -> Lab:
     """A configuration repository with ``files``, the pipeline and the AWX project, pushed to its remote."""
     assert GCL.exists(), "gitlab-ci-local is missing: run scripts/setup.sh"
     assert shutil.which("rsync"), "rsync is missing (gitlab-ci-local needs it): run scripts/setup.sh"
@@ -129,7 +133,7 @@ def config_repository(tmp: Path, files: dict[str, str], playbook: str = "site.ym
     for name, text in files.items():
         (config / name).parent.mkdir(parents=True, exist_ok=True)
         (config / name).write_text(text)
-    lab = Lab(tmp, remote, config, env, playbook)
+    lab = Lab(tmp, remote, config, env, playbook, file_url)
     lab.git("remote", "add", "origin", str(remote))
     lab.commit("desired state")
     lab.git("push", "-q", "origin", "main")
@@ -164,8 +168,8 @@ def awx_job(lab: Lab, playbook: str, survey: str, job_id: int,
     }))
     # AWX syncs the job's inventory (hosts, group_vars) into the private data directory
     shutil.copytree(lab.config / "inventory", pdd / "inventory")
-    if job_type == "check":
-        (pdd / "env" / "cmdline").write_text("--check --diff")
+    # both job templates have diff_mode: true (extensions/awx/configure_awx.yml); check adds --check
+    (pdd / "env" / "cmdline").write_text("--check --diff" if job_type == "check" else "--diff")
     env = {k: v for k, v in lab.env.items() if not k.startswith("ANSIBLE_COLLECTIONS")}
     return run([str(VENV_BIN / "ansible-runner"), "run", str(pdd), "-p", playbook, "-j"],
                env=env, check=False)
