@@ -4,7 +4,8 @@
 #   fresh machine (setup.sh's packages on a clean Debian 12 root) -> lab images
 #   -> unit (pytest; the collection's tests on ansible-core 2.16-2.18 too) -> lint (ansible-lint, production profile, shellcheck) -> sanity
 #   (ansible-test) -> molecule scenarios (each line of each
-#   scenario's `matrix`) -> end-to-end on the lab (edgeops demo & co.)
+#   scenario's `matrix`) -> end-to-end on the lab (edgeops demo & co., then the GitLab
+#   pipelines and an AWX job on the lab, one audit chain)
 #
 # Every stage runs even when an earlier one failed, so one run shows all
 # problems; the exit code is non-zero when any stage failed.  The host's
@@ -117,6 +118,11 @@ if want e2e; then
   if [[ -x tests/e2e/run.sh ]]; then
     run_step "end to end on the lab (tests/e2e/run.sh)" tests/e2e/run.sh
   fi
+  # After the demo check (which leaves the lab converged, and leaves it so): the three GitLab
+  # pipelines (gitlab-ci-local) and an AWX job (ansible-runner) on the lab's five hosts, real
+  # drift between them, one audit chain on a local bare remote, verified from a fresh clone.
+  run_step "audit trail: gitlab-ci-local pipelines and an AWX job on the lab (tests/e2e/test_audit_lab.py)" \
+    pytest -q -s -p no:cacheprovider tests/e2e/test_audit_lab.py
   run_step "lab down leaves nothing behind" lab_down_clean
 fi
 

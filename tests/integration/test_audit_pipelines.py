@@ -1,41 +1,33 @@
 """Every way of running appends to one audit chain: the real GitLab pipeline and AWX job.
 
-- ``gitlab-ci-local`` 4.64.1 (``scripts/setup.sh`` installs it into ``.cache/npm``), shell
-  executor, runs ``extensions/gitlab-ci/.gitlab-ci.yml`` unchanged in a configuration
-  repository whose origin is a local bare remote; the audit chain is the ``edgeops-audit``
-  branch of that same remote (``EDGEOPS_AUDIT_STORE=git+<remote>#edgeops-audit``).
-- The AWX wrapper playbooks (``extensions/awx/project``) run through ``ansible-runner`` the way
-  AWX runs a job: a private data directory with the project, extra vars from the survey spec
-  and AWX's job variables, the job environment (``JOB_ID``, ``AWX_HOST``...); the
-  ``edgeops.gitops.drift`` callback (enabled by the project's ansible.cfg) appends the record.
-- The CLI drills: two applies at once from two clones; a push that fails mid-run.
+The harness (tests/integration/audit_harness.py): ``gitlab-ci-local`` (shell executor) runs
+``extensions/gitlab-ci/.gitlab-ci.yml`` unchanged in a configuration repository whose origin is
+a local bare remote, the audit chain being the ``edgeops-audit`` branch of that remote; the AWX
+wrapper playbooks run through ``ansible-runner`` as AWX runs a job.
 
-Target: ``EDGEOPS_AUDIT_TEST_INVENTORY`` (an inventory file) or, by default, one host reached with
-``ansible_connection: local`` that a tiny role of the configuration repository manages (a file
-under the test's temporary directory); the lab is never touched.
+Here the target is light: one host reached with ``ansible_connection: local`` that a tiny role
+of the configuration repository manages (a file under the test's temporary directory), so the
+pipeline's own logic (rules, exit codes, the record of each job) and the CLI drills (two applies
+at once from two clones; a push that fails mid-run) run in seconds. The same pipelines against
+the lab's five hosts, the real site playbook and real drift: tests/e2e/test_audit_lab.py.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-GCL = ROOT / ".cache" / "npm" / "node_modules" / ".bin" / "gitlab-ci-local"
-VENV_BIN = Path(sys.executable).parent
-HMAC_KEY = "ci-hmac-key-never-in-logs-0123456789"
-BRANCH = "edgeops-audit"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from audit_harness import HMAC_KEY, VENV_BIN, Lab, awx_job, config_repository, run
 
 SITE = """\
 ---
@@ -82,74 +74,14 @@ argument_specs:
 """
 
 
-def run(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = None,
-        check: bool = True, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False,
-                          input=stdin, timeout=600)
-    if check:
-        tail = f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-        assert proc.returncode == 0, f"{cmd}: rc {proc.returncode}\n{tail}"
-    return proc
-
-
-@dataclass
-class Lab:
-    tmp: Path
-    remote: Path
-    config: Path
-    probe: Path
-    env: dict[str, str]
-
-    @property
-    def store(self) -> str:
-        return f"git+{self.remote}#{BRANCH}"
-
-    def git(self, *args: str, cwd: Path | None = None) -> str:
-        return run(["git", *args], cwd=cwd or self.config, env=self.env).stdout
-
-    def commit(self, message: str) -> None:
-        self.git("add", "-A")
-        self.git("commit", "-q", "-m", message)
-
-    def edgeops(self, *args: str, cache: str = "cli", check: bool = True,
-                extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        env = {**self.env, "EDGEOPS_AUDIT_CACHE": str(self.tmp / "cache" / cache),
-               "EDGEOPS_AUDIT_STORE": self.store, "EDGEOPS_AUDIT_HMAC_KEY": HMAC_KEY, **(extra_env or {})}
-        return run([str(VENV_BIN / "edgeops"), *args], cwd=self.config, env=env, check=check)
-
-    def pipeline(self, source: str, runner: str) -> subprocess.CompletedProcess[str]:
-        """One gitlab-ci-local pipeline of the checked-out commit, as GitLab would start it."""
-        variables = {
-            "CI_PIPELINE_SOURCE": source, "GITLAB_USER_LOGIN": f"{source}-user",
-            "EDGEOPS_AUDIT_STORE": self.store, "EDGEOPS_AUDIT_HMAC_KEY": HMAC_KEY,
-            "EDGEOPS_PLAYBOOK": "site.yml",
-            # the runner's own clone of the audit branch (each runner machine has one)
-            "EDGEOPS_AUDIT_CACHE": str(self.tmp / "cache" / runner),
-        }
-        cmd = [str(GCL), "--force-shell-executor", "--no-color", "--max-job-name-padding", "0",
-               "--ignore-predefined-vars",
-               "CI_PIPELINE_SOURCE,GITLAB_USER_LOGIN"]
-        for k, v in variables.items():
-            cmd += ["--variable", f"{k}={v}"]
-        if source == "merge_request_event":  # GitLab sets no CI_COMMIT_BRANCH in MR pipelines
-            cmd += ["--unset-variable", "CI_COMMIT_BRANCH"]
-        return run(cmd, cwd=self.config, env=self.env, check=False)
-
-    def records(self) -> list[dict[str, Any]]:
-        proc = self.edgeops("audit", "show", "--log", self.store, "--format", "json", cache="reader")
-        return list(json.loads(proc.stdout))
-
-    def unprobe(self) -> None:
-        """Drift: remove the probe file on every target host (through Ansible, whatever the target)."""
-        run([str(VENV_BIN / "ansible"), "all", "-i", str(self.config / "inventory"), "-m",
-             "ansible.builtin.file", "-a", "path={{ probe_path }} state=absent"],
-            cwd=self.config, env=self.env)
+def unprobe(lab: Lab) -> None:
+    """Drift: remove the probe file on the target host (through Ansible)."""
+    run([str(VENV_BIN / "ansible"), "all", "-i", str(lab.config / "inventory"), "-m",
+         "ansible.builtin.file", "-a", "path={{ probe_path }} state=absent"],
+        cwd=lab.config, env=lab.env)
 
 
 def _inventory(tmp: Path) -> dict[str, Any]:
-    given = os.environ.get("EDGEOPS_AUDIT_TEST_INVENTORY")
-    if given:
-        return dict(yaml.safe_load(Path(given).read_text()))
     return {"all": {"hosts": {"probe-01": {
         "ansible_connection": "local", "ansible_python_interpreter": sys.executable,
         "probe_path": str(tmp / "target" / "motd")}}}}
@@ -157,92 +89,16 @@ def _inventory(tmp: Path) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    assert GCL.exists(), "gitlab-ci-local is missing: run scripts/setup.sh"
-    assert shutil.which("rsync"), "rsync is missing (gitlab-ci-local needs it): run scripts/setup.sh"
     tmp = tmp_path_factory.mktemp("audit-pipelines")
     (tmp / "target").mkdir()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("EDGEOPS_", "CI_", "GITLAB_", "AWX_"))
-           and k not in ("ANSIBLE_CONFIG", "JOB_ID")}
-    env.update({
-        "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
-        "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".cache" / "collections"),
-        "EDGEOPS_ARTIFACTS_DIR": str(tmp / "artifacts"), "XDG_STATE_HOME": str(tmp / "state"),
-        "GIT_AUTHOR_NAME": "dev", "GIT_AUTHOR_EMAIL": "dev@example.com",
-        "GIT_COMMITTER_NAME": "dev", "GIT_COMMITTER_EMAIL": "dev@example.com",
-        "ANSIBLE_LOCAL_TEMP": str(tmp / "ansible-tmp"), "NO_COLOR": "1",
-    })
-    remote, config = tmp / "config.git", tmp / "config"
-    run(["git", "init", "-q", "--bare", str(remote)], env=env)
-    run(["git", "init", "-q", "-b", "main", str(config)], env=env)
-    files = {
-        ".gitlab-ci.yml": (ROOT / "extensions" / "gitlab-ci" / ".gitlab-ci.yml").read_text(),
+    yield config_repository(tmp, {
         "site.yml": SITE,
         "roles/probe/tasks/main.yml": ROLE_TASKS,
         "roles/probe/meta/main.yml": ROLE_META,
         "roles/probe/meta/argument_specs.yml": ROLE_SPECS,
         "inventory/hosts.yml": yaml.safe_dump(_inventory(tmp)),
         "inventory/group_vars/all.yml": "---\nprobe_content: managed by edgeops, version 1\n",
-        ".gitignore": ".gitlab-ci-local/\n*.xml\n*.md\n*.json\n",
-        ".ansible-lint": "---\nprofile: production\noffline: true\n",
-    }
-    # the AWX project files, as extensions/awx/README.md says: at the configuration repository's root
-    for f in ("converge.yml", "drift_check.yml", "ansible.cfg"):
-        files[f] = (ROOT / "extensions" / "awx" / "project" / f).read_text()
-    for name, text in files.items():
-        (config / name).parent.mkdir(parents=True, exist_ok=True)
-        (config / name).write_text(text)
-    lab = Lab(tmp, remote, config, tmp / "target" / "motd", env)
-    lab.git("remote", "add", "origin", str(remote))
-    lab.commit("desired state")
-    lab.git("push", "-q", "origin", "main")
-    lab.git("remote", "set-head", "origin", "main")
-    yield lab
-
-
-def awx_job(lab: Lab, playbook: str, survey: str, job_id: int, job_type: str,
-            extra_env: dict[str, str] | None = None,
-            offline: bool = False) -> subprocess.CompletedProcess[str]:
-    """Run a wrapper playbook with ansible-runner the way AWX runs a job of a job template.
-
-    ``offline``: the audit remote is unreachable while the job runs (after the project checkout).
-    """
-    pdd = lab.tmp / f"awx-job-{job_id}"
-    run(["git", "clone", "-q", "-b", "main", str(lab.remote), str(pdd / "project")], env=lab.env)
-    revision = lab.git("rev-parse", "HEAD", cwd=pdd / "project").strip()
-    spec = json.loads((ROOT / "extensions" / "awx" / "surveys" / survey).read_text())
-    answers = {q["variable"]: {"text": "CHG-1234", "textarea": "Quarterly re-converge, see ticket."}
-               .get(q["type"], q.get("default")) for q in spec["spec"]}
-    extravars = {**answers, "awx_job_id": job_id, "awx_user_name": "carol",
-                 "awx_job_template_name": spec["name"], "awx_job_launch_type": "manual",
-                 "awx_project_revision": revision, "tower_job_id": job_id, "tower_user_name": "carol"}
-    (pdd / "env").mkdir()
-    (pdd / "env" / "extravars").write_text(json.dumps(extravars))
-    (pdd / "env" / "envvars").write_text(json.dumps({
-        "JOB_ID": str(job_id), "AWX_HOST": "https://awx.example.com", "PROJECT_REVISION": revision,
-        "INVENTORY_ID": "3", "ANSIBLE_COLLECTIONS_PATH": lab.env["ANSIBLE_COLLECTIONS_PATH"],
-        # injected by the "edgeops audit" credential type (extensions/awx/README.md)
-        "EDGEOPS_AUDIT_STORE": lab.store, "EDGEOPS_AUDIT_HMAC_KEY": HMAC_KEY,
-        "EDGEOPS_AUDIT_CACHE": str(pdd / "audit-clone"),
-        "EDGEOPS_DRIFT_REPORT": str(pdd / "report.json"),
-        **(extra_env or {}),
-    }))
-    (pdd / "inventory").mkdir()
-    shutil.copy(lab.config / "inventory" / "hosts.yml", pdd / "inventory" / "hosts.yml")
-    (pdd / "inventory" / "group_vars").mkdir()
-    shutil.copy(lab.config / "inventory" / "group_vars" / "all.yml", pdd / "inventory" / "group_vars")
-    if job_type == "check":
-        (pdd / "env" / "cmdline").write_text("--check --diff")
-    env = {k: v for k, v in lab.env.items() if not k.startswith("ANSIBLE_COLLECTIONS")}
-    away = lab.remote.with_name("config-away.git")
-    if offline:
-        lab.remote.rename(away)
-    try:
-        return run([str(VENV_BIN / "ansible-runner"), "run", str(pdd), "-p", playbook, "-j"],
-                   env=env, check=False)
-    finally:
-        if offline:
-            away.rename(lab.remote)
+    })
 
 
 def test_pipelines_and_awx_append_to_one_chain(lab: Lab) -> None:
@@ -264,10 +120,9 @@ def test_pipelines_and_awx_append_to_one_chain(lab: Lab) -> None:
     assert push.returncode == 0, out[-4000:]
     assert "apply starting" in out, out[-4000:]
     assert "hash chain, append-only history and anchors intact" in out, out[-4000:]
-    assert lab.probe.read_text() == "managed by edgeops, version 2\n" or os.environ.get(
-        "EDGEOPS_AUDIT_TEST_INVENTORY")
+    assert (lab.tmp / "target" / "motd").read_text() == "managed by edgeops, version 2\n"
     # 3. schedule, after somebody removed the file: scheduled-drift fails on drift
-    lab.unprobe()
+    unprobe(lab)
     sched = lab.pipeline("schedule", runner="runner-a")
     out = sched.stdout + sched.stderr
     assert sched.returncode != 0 and "scheduled-drift" in out, out[-4000:]
