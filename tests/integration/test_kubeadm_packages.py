@@ -190,8 +190,8 @@ def test_converge_installs_the_built_packages_pinned_and_held(node: Node, cache_
         at = next(i for i, line in enumerate(lines) if line.strip().startswith(f"*** {DEB_VERSION} "))
         sources = [line.strip() for line in lines[at + 1:] if line.startswith("        ")]
         assert any(f"file:{REPO_MOUNT} ./ Packages" in s for s in sources), policy
-        assert node.sh(f"grep -rh '{REPO_MOUNT}' /etc/apt/sources.list.d/kubernetes.list").stdout.strip() \
-            == f"deb [trusted=yes] file:{REPO_MOUNT} ./"
+    assert node.sh("cat /etc/apt/sources.list.d/kubernetes.list").stdout.strip() \
+        == f"deb [trusted=yes] file:{REPO_MOUNT} ./"
 
     # The installed binaries are the ones the build made, and the packages own them.
     for binary in ("kubeadm", "kubelet"):
