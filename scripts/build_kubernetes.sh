@@ -16,7 +16,9 @@
 #
 #   /var/cache/edgeops/kubernetes-src/           the downloaded source package (.dsc, orig tarball, debian tarball)
 #   /var/cache/edgeops/kubernetes/<version>/bin/ kubeadm kubelet kube-apiserver kube-controller-manager kube-scheduler pause
-#   /var/cache/edgeops/kubernetes/<version>/repo/ the .debs, Packages and Release of a flat apt repository
+#   /var/cache/edgeops/kubernetes/<version>/repo/ the .debs (kubeadm, kubelet, kubectl, kubernetes-control-plane),
+#                                                Packages and Release of a flat apt repository:
+#                                                deb [trusted=yes] file:<that directory> ./
 #   /var/cache/edgeops/kubernetes/<version>/build/ the unpacked tree (kept: it holds the Go build cache)
 #
 # The source is fetched with `apt-get source` through a private apt
@@ -147,10 +149,25 @@ build_pause() {  # the pod sandbox's pause, from the tarball's own source, stati
   gcc -Os -Wall -Werror -static -DVERSION="v3.4.1-edgeops" -o "$out/bin/.pause.tmp" "$tree/build/pause/linux/pause.c"
   mv "$out/bin/.pause.tmp" "$out/bin/pause"
   say "built pause in $(elapsed $((SECONDS - t0)))"
+  echo "pause $((SECONDS - t0))" >> "$out/build-times.txt"
 }
 
-deb_of() {  # deb_of PACKAGE DESCRIPTION BINARY... -> $out/repo/PACKAGE_VERSION_amd64.deb
-  local pkg=$1 desc=$2; shift 2
+# The packages' shape, as upstream's 1.20 packages (kubernetes/release, kubepkg templates) with
+# what Debian 12 has instead of what it lacks:
+#   kubelet  Depends iptables (>= 1.4.21), iproute2, socat, util-linux, mount, ebtables, ethtool,
+#            conntrack, and the CNI plugins: upstream's kubernetes-cni is Debian's
+#            containernetworking-plugins here.  lib/systemd/system/kubelet.service, enabled on
+#            install (upstream's dh_systemd_enable), not started: it has no configuration before
+#            kubeadm init/join writes /var/lib/kubelet/config.yaml.
+#   kubeadm  Depends kubelet and kubectl of the same version; ships kubeadm's kubelet drop-in
+#            10-kubeadm.conf.  Upstream's cri-tools dependency is left out: no registry reachable
+#            here has crictl.
+#   kubectl  Debian's own kubectl 1.20.2 (kubernetes-client, built from the same source package).
+# Bump pkg_recipe when the packaging changes: the repository is rebuilt from the cached binaries.
+pkg_recipe="debs-2 $deb_version"
+
+deb_of() {  # deb_of PACKAGE DESCRIPTION DEPENDS BINARY... -> $out/repo.tmp/PACKAGE_VERSION_amd64.deb
+  local pkg=$1 desc=$2 depends=$3; shift 3
   local root
   root=$(mktemp -d)
   chmod 0755 "$root"  # the package's ./ (mktemp makes it 0700)
@@ -163,16 +180,19 @@ Architecture: amd64
 Maintainer: edgeops.gitops <edgeops@localhost>
 Section: admin
 Priority: optional
-Description: $desc
+Homepage: https://kubernetes.io
+${depends:+Depends: $depends
+}Description: $desc
  Built by edgeops.gitops scripts/build_kubernetes.sh from Debian's source
  package $src_package $src_version (upstream v$upstream_version) with Go 1.19.
 EOF
-  if [[ $pkg == kubelet ]]; then
-    printf 'Depends: iptables, mount, ethtool, conntrack, containernetworking-plugins\n' >> "$root/DEBIAN/control"
-    mkdir -p "$root/lib/systemd/system/kubelet.service.d"
-    cat > "$root/lib/systemd/system/kubelet.service" <<'EOF'
+  case $pkg in
+    kubelet)
+      mkdir -p "$root/lib/systemd/system"
+      cat > "$root/lib/systemd/system/kubelet.service" <<'EOF'
 [Unit]
 Description=kubelet: The Kubernetes Node Agent
+Documentation=https://kubernetes.io/docs/home/
 Wants=network-online.target
 After=network-online.target
 
@@ -185,38 +205,92 @@ RestartSec=10
 [Install]
 WantedBy=multi-user.target
 EOF
-    # kubeadm's drop-in, as upstream's kubeadm package ships it (v1.20 release/).
-    cat > "$root/lib/systemd/system/kubelet.service.d/10-kubeadm.conf" <<'EOF'
+      cat > "$root/DEBIAN/postinst" <<'EOF'
+#!/bin/sh
+set -e
+# Enabled like upstream's package (dh_systemd_enable); started by kubeadm init/join, which write its configuration.
+if [ "$1" = configure ]; then
+    deb-systemd-helper enable kubelet.service >/dev/null || true
+    if [ -d /run/systemd/system ]; then
+        systemctl --system daemon-reload >/dev/null || true
+    fi
+fi
+EOF
+      cat > "$root/DEBIAN/prerm" <<'EOF'
+#!/bin/sh
+set -e
+if [ -d /run/systemd/system ] && [ "$1" = remove ]; then
+    deb-systemd-invoke stop kubelet.service >/dev/null || true
+fi
+EOF
+      cat > "$root/DEBIAN/postrm" <<'EOF'
+#!/bin/sh
+set -e
+if [ -d /run/systemd/system ]; then
+    systemctl --system daemon-reload >/dev/null || true
+fi
+if [ "$1" = purge ]; then
+    deb-systemd-helper purge kubelet.service >/dev/null || true
+fi
+EOF
+      chmod 0755 "$root/DEBIAN/postinst" "$root/DEBIAN/prerm" "$root/DEBIAN/postrm"
+      ;;
+    kubeadm)  # kubeadm's drop-in, as upstream's kubeadm package ships it (v1.20)
+      mkdir -p "$root/lib/systemd/system/kubelet.service.d"
+      cat > "$root/lib/systemd/system/kubelet.service.d/10-kubeadm.conf" <<'EOF'
+# Note: This dropin only works with kubeadm and kubelet v1.11+
 [Service]
 Environment="KUBELET_KUBECONFIG_ARGS=--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf --kubeconfig=/etc/kubernetes/kubelet.conf"
 Environment="KUBELET_CONFIG_ARGS=--config=/var/lib/kubelet/config.yaml"
+# This is a file that "kubeadm init" and "kubeadm join" generates at runtime, populating the KUBELET_KUBEADM_ARGS variable dynamically
 EnvironmentFile=-/var/lib/kubelet/kubeadm-flags.env
+# This is a file that the user can use for overrides of the kubelet args as a last resort. Preferably, the user should use
+# the .NodeRegistration.KubeletExtraArgs object in the configuration files instead. KUBELET_EXTRA_ARGS should be sourced from this file.
 EnvironmentFile=-/etc/default/kubelet
 ExecStart=
 ExecStart=/usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELET_KUBEADM_ARGS $KUBELET_EXTRA_ARGS
 EOF
-  fi
-  if [[ $pkg == kubeadm ]]; then  # as upstream's kubeadm package
-    printf 'Depends: kubelet (= %s), kubectl (= %s)\n' "$deb_version" "$deb_version" >> "$root/DEBIAN/control"
-  fi
-  if [[ $pkg == kubectl ]]; then  # Debian's own kubectl 1.20.2, from the same source package
-    printf 'Depends: kubernetes-client (= %s)\n' "$src_version" >> "$root/DEBIAN/control"
-  fi
-  dpkg-deb --root-owner-group --build "$root" "$out/repo/${pkg}_${deb_version}_amd64.deb" >&2
+      ;;
+  esac
+  # gzip, not dpkg-deb's default xz: several times faster on the shared cores, for a repository that stays local.
+  nice -n "${EDGEOPS_K8S_NICE:-10}" dpkg-deb -Zgzip --root-owner-group --build "$root" "$out/repo.tmp/${pkg}_${deb_version}_amd64.deb" >&2
   rm -rf "$root"
 }
 
-build_repo() {
+release_of() {  # release_of DIR: a flat repository's Release (unsigned: apt reads it with [trusted=yes])
+  local dir=$1 f
+  {
+    printf 'Origin: edgeops.gitops\nLabel: edgeops Kubernetes %s\nArchitectures: amd64\n' "$upstream_version"
+    printf 'Date: %s\n' "$(LC_ALL=C date -u -R)"
+    printf 'Description: Kubernetes %s built from Debian %s %s by scripts/build_kubernetes.sh\n' \
+      "$upstream_version" "$src_package" "$src_version"
+    printf 'SHA256:\n'
+    for f in Packages Packages.gz; do
+      printf ' %s %s %s\n' "$(sha256sum "$dir/$f" | cut -d' ' -f1)" "$(stat -c %s "$dir/$f")" "$f"
+    done
+  } > "$dir/Release"
+}
+
+build_repo() {  # the .debs, Packages and Release into $out/repo.tmp, then in place of $out/repo
+  local t0=$SECONDS
   say "packaging .debs and the flat apt repository in $out/repo"
   rm -rf "$out/repo.tmp"
-  mkdir -p "$out/repo"
-  deb_of kubeadm "Kubernetes cluster bootstrapping tool (kubeadm)" kubeadm
-  deb_of kubelet "Kubernetes node agent (kubelet)" kubelet
-  deb_of kubectl "Kubernetes command line (kubectl): Debian's kubernetes-client of the same source"
-  deb_of kubernetes-control-plane "Kubernetes control plane binaries and the pod sandbox's pause" \
+  mkdir -p "$out/repo.tmp"
+  deb_of kubelet "Kubernetes node agent (kubelet)" \
+    "iptables (>= 1.4.21), iproute2, socat, util-linux, mount, ebtables, ethtool, conntrack, containernetworking-plugins" \
+    kubelet
+  deb_of kubeadm "Kubernetes cluster bootstrapping tool (kubeadm)" \
+    "kubelet (= $deb_version), kubectl (= $deb_version)" kubeadm
+  deb_of kubectl "Kubernetes command line (kubectl): Debian's kubernetes-client of the same source" \
+    "kubernetes-client (= $src_version)"
+  deb_of kubernetes-control-plane "Kubernetes control plane binaries and the pod sandbox's pause" "" \
     kube-apiserver kube-controller-manager kube-scheduler pause
-  (cd "$out/repo" && dpkg-scanpackages --multiversion . /dev/null > Packages 2>/dev/null && gzip -9kf Packages)
-  touch "$out/repo/.complete"
+  (cd "$out/repo.tmp" && dpkg-scanpackages --multiversion . /dev/null > Packages 2>/dev/null && gzip -9kf Packages)
+  release_of "$out/repo.tmp"
+  echo "$pkg_recipe" > "$out/repo.tmp/.complete"
+  rm -rf "$out/repo"
+  mv "$out/repo.tmp" "$out/repo"
+  say "packaged in $(elapsed $((SECONDS - t0)))"
 }
 
 missing() {  # the requested binaries not in the cache yet
@@ -227,7 +301,8 @@ missing() {  # the requested binaries not in the cache yet
 t_all=$SECONDS
 export PATH=/usr/lib/go-1.19/bin:$PATH GOFLAGS=${EDGEOPS_K8S_GOFLAGS--p=1}
 missing
-if ((${#todo[@]})) || { ((want_debs)) && [[ ! -f $out/repo/.complete ]]; }; then
+repo_current() { [[ $(cat "$out/repo/.complete" 2>/dev/null) == "$pkg_recipe" ]]; }
+if ((${#todo[@]})) || { ((want_debs)) && ! repo_current; }; then
   # One build at a time per version, whichever checkout starts it; what another one built
   # while this one waited is not built again.
   say "waiting for the build lock $out/.lock"
@@ -250,7 +325,7 @@ fi
 for b in "${binaries[@]}"; do say "cached: $out/bin/$b"; done
 if ((want_debs)); then
   if [[ ! -x $out/bin/pause ]]; then fetch_source; build_pause; fi
-  [[ -f $out/repo/.complete ]] || build_repo
+  repo_current || build_repo
   say "apt repository: deb [trusted=yes] file:$out/repo ./"
 fi
 say "done in $(elapsed $((SECONDS - t_all)))"
