@@ -144,6 +144,10 @@ if want e2e; then
   # drift between them, one audit chain on a local bare remote, verified from a fresh clone.
   run_step "audit trail: gitlab-ci-local pipelines and an AWX job on the lab (tests/e2e/test_audit_lab.py)" \
     pytest -q -s -p no:cacheprovider tests/e2e/test_audit_lab.py
+  # One drill per concern at once; today's concern report and the task-by-task roles of the
+  # baseline commit must find the same (host, concern) pairs; then apply heals the lab.
+  run_step "the concern report finds the drift the task-by-task roles found (tests/e2e/drift_compare.py)" \
+    python tests/e2e/drift_compare.py
   run_step "lab down leaves nothing behind" lab_down_clean
 fi
 
