@@ -310,6 +310,7 @@ class Lab:
             }
         }
         text = (
+            "---\n"
             "# Written by `edgeops lab up`: the reference topology on this machine.\n"
             "# Do not edit; group_vars/ and host_vars/ beside it are yours.\n"
             + yaml.safe_dump(inventory, sort_keys=False, default_flow_style=False)

@@ -92,7 +92,9 @@ def test_inventory_shape(tmp_path: Path):
     lab = Lab(LabConfig(state_dir=tmp_path / "s", inventory_dir=tmp_path / "inv"))
     assert lab._write_inventory({"k8s-master-01": "/dev/loop7"}) is True
     assert lab._write_inventory({"k8s-master-01": "/dev/loop7"}) is False  # unchanged: not rewritten
-    data = yaml.safe_load((tmp_path / "inv" / "hosts.yml").read_text())["all"]
+    text = (tmp_path / "inv" / "hosts.yml").read_text()
+    assert text.startswith("---\n")  # a YAML document ansible-lint (production profile) accepts
+    data = yaml.safe_load(text)["all"]
     assert data["vars"]["ansible_connection"] == "ssh"  # the default; --connection podman: test_lab_ssh.py
     cluster = data["children"]["k8s_cluster"]["children"]
     assert list(cluster["k8s_master"]["hosts"]) == ["k8s-master-01"]
