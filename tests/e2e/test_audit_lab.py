@@ -139,9 +139,7 @@ def test_pipelines_and_awx_on_the_lab_append_to_one_chain(lab: Lab) -> None:
     assert "lint starting" in out and "drift starting" in out and "apply starting" not in out, out[-6000:]
 
     # 2. default branch after the merge: drift (exit 2) -> apply heals -> audit verify
-    lab.git("checkout", "-q", "main")
-    lab.git("merge", "-q", "--ff-only", "runbook-note")
-    lab.git("push", "-q", "origin", "main")
+    lab.merge_and_push("runbook-note")
     push = timed("default-branch pipeline", lab.pipeline, "push", "runner-b")
     out = push.stdout + push.stderr
     assert push.returncode == 0, out[-6000:]

@@ -69,6 +69,12 @@ class Lab:
         self.git("add", "-A")
         self.git("commit", "-q", "-m", message)
 
+    def merge_and_push(self, branch: str) -> None:
+        """Merge ``branch`` into main (fast-forward, as after an approved merge request) and push."""
+        self.git("checkout", "-q", "main")
+        self.git("merge", "-q", "--ff-only", branch)
+        self.git("push", "-q", "origin", "main")
+
     def edgeops(self, *args: str, cache: str = "cli", check: bool = True,
                 extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         env = {**self.env, "EDGEOPS_AUDIT_CACHE": str(self.tmp / "cache" / cache),

@@ -112,9 +112,7 @@ def test_pipelines_and_awx_append_to_one_chain(lab: Lab) -> None:
     assert mr.returncode == 0, out[-4000:]
     assert "lint starting" in out and "drift starting" in out and "apply starting" not in out, out[-4000:]
     # 2. default branch after the merge: drift (exit 2) -> apply with the audit push
-    lab.git("checkout", "-q", "main")
-    lab.git("merge", "-q", "--ff-only", "motd-v2")
-    lab.git("push", "-q", "origin", "main")
+    lab.merge_and_push("motd-v2")
     push = lab.pipeline("push", runner="runner-b")
     out = push.stdout + push.stderr
     assert push.returncode == 0, out[-4000:]
