@@ -193,6 +193,7 @@ def test_ssh_signed_anchors_and_allowed_signers(remote: Path, keys: Keys,
     assert not v.ok and v.first_bad_seq == 1, v
 
 
+@pytest.mark.cli  # the edgeops command line: scripts/matrix.sh runs "not cli" (no rich there)
 def test_verify_from_the_command_line(remote: Path, keys: Keys, monkeypatch: pytest.MonkeyPatch,
                                       capsys: pytest.CaptureFixture[str]) -> None:
     append(remote, 2, keys.audit, monkeypatch)
