@@ -117,7 +117,7 @@ def _changed(result: dict[str, Any], host: str) -> list[str]:
 
 def _task(result: dict[str, Any], host: str, name: str) -> dict[str, Any]:
     found = [r for n, r in _tasks(result, host) if n == name]
-    assert found, f"no task {name!r} ran; tasks: {[n for n, _ in _tasks(result, host)]}"
+    assert found, f"no task {name!r} ran; tasks: {[n for n, _r in _tasks(result, host)]}"
     return found[0]
 
 
