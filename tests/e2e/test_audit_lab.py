@@ -76,7 +76,9 @@ def concerns(record: dict[str, Any], status: str) -> dict[str, dict[str, list[st
 def lab() -> Iterator[Lab]:
     hosts_yml = LAB_INVENTORY / "hosts.yml"
     assert hosts_yml.exists(), f"{hosts_yml} is missing: run `edgeops lab up` first"
-    assert in_sync_on_hosts() == CONVERGED, "the lab is not as the demo leaves it (converged)"
+    assert in_sync_on_hosts() == CONVERGED, (
+        "the lab is not as the demo leaves it (converged): run `edgeops demo --skip-lab-up` "
+        "(or `edgeops apply -i inventory/lab`) first")
     files = {"inventory/hosts.yml": hosts_yml.read_text()}  # the lab writes it with its "---"
     for path in sorted((LAB_INVENTORY / "group_vars").rglob("*.yml")):
         files[str(Path("inventory") / path.relative_to(LAB_INVENTORY))] = path.read_text()
