@@ -28,6 +28,21 @@ def default_audit_log() -> Path:
     return Path(env) if env else state_home() / "audit.jsonl"
 
 
+#: How long ``edgeops drift`` reuses the facts an earlier run gathered, in seconds
+#: (``EDGEOPS_FACT_CACHE_TIMEOUT`` overrides; 0 gathers on every run).
+FACT_CACHE_TIMEOUT = 3600
+
+
+def fact_cache_timeout() -> int:
+    """Seconds ``edgeops drift`` reuses cached facts (``EDGEOPS_FACT_CACHE_TIMEOUT``, default 3600)."""
+    env = os.environ.get("EDGEOPS_FACT_CACHE_TIMEOUT", "").strip()
+    if not env:
+        return FACT_CACHE_TIMEOUT
+    if not env.isdigit():
+        raise ValueError(f"EDGEOPS_FACT_CACHE_TIMEOUT must be a whole number of seconds, got {env!r}")
+    return int(env)
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """One ``apply`` or ``drift`` run, as the runner adapter needs it."""

@@ -22,6 +22,7 @@ are rotated (``rotate_artifacts``).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shlex
@@ -37,7 +38,7 @@ from typing import Any
 
 import ansible_runner  # type: ignore[import-untyped]
 
-from edgeops.config import RunConfig
+from edgeops.config import RunConfig, fact_cache_timeout, state_home
 from edgeops.errors import EdgeopsError
 from edgeops.strategy import strategy_env
 
@@ -157,6 +158,36 @@ class _GracefulCancel:
         return time.monotonic() - self._since > self._grace
 
 
+def fact_cache_env(config: RunConfig) -> dict[str, str]:
+    """Environment for the facts cache of this inventory: a drift check reuses recent facts.
+
+    The plays gather a few fact subsets once per host (the private address for kubeadm, memory and
+    vCPUs for MySQL).  ``edgeops drift`` reads them from a JSON cache written by an earlier run of
+    the same inventory when it is younger than :func:`~edgeops.config.fact_cache_timeout`
+    (``gathering = smart``), so a check costs one module call per concern and no fact gathering;
+    ``edgeops apply`` always gathers anew (``implicit``) and refreshes the cache, so what it
+    changes is never computed from stale facts.  A user's own ``ANSIBLE_CACHE_PLUGIN`` or
+    ``ANSIBLE_GATHERING`` wins; a timeout of 0 turns the cache off.
+    """
+    if os.environ.get("ANSIBLE_CACHE_PLUGIN") or os.environ.get("ANSIBLE_GATHERING"):
+        return {}
+    try:
+        timeout = fact_cache_timeout()
+    except ValueError as exc:
+        raise EdgeopsError(str(exc), hint="unset it or give seconds, e.g. 3600") from None
+    if timeout == 0:
+        return {}
+    inventories = "\0".join(str(p.resolve()) for p in config.inventory)
+    where = state_home() / "facts" / hashlib.sha256(inventories.encode()).hexdigest()[:16]
+    where.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return {
+        "ANSIBLE_CACHE_PLUGIN": "ansible.builtin.jsonfile",
+        "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(where),
+        "ANSIBLE_CACHE_PLUGIN_TIMEOUT": str(timeout),
+        "ANSIBLE_GATHERING": "smart" if config.check else "implicit",
+    }
+
+
 def run_playbook(
     config: RunConfig,
     on_event: EventHandler,
@@ -196,7 +227,12 @@ def run_playbook(
             suppress_env_files=True,
             # edgeops writes this run's audit record itself (also when interrupted):
             # the drift callback must not append a second one.
-            envvars={**report_env(config), **strategy_env(config.strategy), "EDGEOPS_DRIFT_AUDIT": "false"},
+            envvars={
+                **report_env(config),
+                **strategy_env(config.strategy),
+                **fact_cache_env(config),
+                "EDGEOPS_DRIFT_AUDIT": "false",
+            },
         )
     finally:
         shutil.rmtree(private, ignore_errors=True)

@@ -48,3 +48,28 @@ attributes:
     description: Will return details on what has changed (or possibly needs changing in check_mode),
       when in diff mode.
 """
+
+    # The settings check a role hands to the one module that reads its host
+    # (module_utils/_role_settings.py SETTINGS_CHECK_OPTION).
+    SETTINGS_CHECK = r"""
+options:
+  settings_check:
+    description:
+      - What the calling role's settings check (the P(edgeops.gitops.setting_problems#filter) filter, run
+        on the controller) found wrong.
+      - "When O(settings_check.problems) is not empty the module fails at once, naming every wrong setting
+        (C(<role> settings are not usable: ...; Nothing was changed.)), before it reads or changes anything.
+        The check and the read are one task: a role's check run is one call."
+    type: dict
+    suboptions:
+      role:
+        description: The role whose settings were checked (named in the error).
+        type: str
+        required: true
+        choices: [etcd_storage, kubeadm, mysql_host, sysctl_tuning]
+      problems:
+        description: One line per wrong setting, as the filter returns them; empty when all are right.
+        type: list
+        elements: str
+        default: []
+"""

@@ -15,7 +15,8 @@ description:
     LOW-HIGH, the inventory groups kubeadm needs) and returns one line per setting that is wrong.
   - Only the wrong settings are named, all of them at once; each line names the setting, the value it
     has and how to fix it. An empty list means every setting is usable.
-  - Each role's preflight asserts the list is empty before anything changes.
+  - Each role hands the list to the one module that reads its host (its O(ignore:settings_check) option), which
+    refuses with every line before it reads or changes anything; mysql_host asserts it is empty first.
 options:
   _input:
     description: The role's settings, variable name to value (the role's variables as the play sees them).
@@ -29,6 +30,13 @@ options:
 """
 
 EXAMPLES = r"""
+- name: Check the settings and write the profile in one call (as the role sysctl_tuning does)
+  edgeops.gitops.sysctl_profile:
+    settings_check:
+      role: sysctl_tuning
+      problems: "{{ {'sysctl_tuning_settings': sysctl_tuning_settings} | edgeops.gitops.setting_problems('sysctl_tuning') }}"
+    settings: "{{ sysctl_tuning_settings }}"
+
 - name: Preflight | Check the settings (only the wrong ones are reported)
   ansible.builtin.assert:
     that: __problems | length == 0

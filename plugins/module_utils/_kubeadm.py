@@ -153,6 +153,37 @@ def parse_version(version: Any) -> tuple[int, int, int]:
     return major, minor, patch
 
 
+#: pkgs.k8s.io serves Kubernetes 1.24 and later; the older apt.kubernetes.io repositories are gone.
+PKGS_K8S_IO_OLDEST_MINOR = 24
+
+
+def pinned_problem(installed: dict[str, str], version: str, repository: str) -> str:
+    """Why the node's binaries cannot be of the pinned release ``version`` (``'v1.34.1'``), or ``''``.
+
+    ``installed`` is what the node has (``'missing'``, a version, ``'present'`` for kubectl). This
+    role does not upgrade: an installed kubeadm or kubelet of another release is refused. Missing
+    binaries must come from somewhere: ``repository`` (the role's kubeadm_package_repository) or
+    pkgs.k8s.io, which only serves :data:`PKGS_K8S_IO_OLDEST_MINOR` and later.
+    """
+    if any(installed[name] not in ("missing", version) for name in ("kubeadm", "kubelet")):
+        return (
+            f"installed kubeadm {installed['kubeadm']} / kubelet {installed['kubelet']} differ from "
+            f"kubeadm_kubernetes_version {version}; upgrade with kubeadm upgrade, or set "
+            "kubeadm_kubernetes_version to the installed release."
+        )
+    complete = installed["kubectl"] == "present" and installed["kubeadm"] == installed["kubelet"] == version
+    minor = parse_version(version)[1]
+    if complete or repository or minor >= PKGS_K8S_IO_OLDEST_MINOR:
+        return ""
+    return (
+        f"kubeadm/kubelet/kubectl {version} are not installed on this node and pkgs.k8s.io only serves "
+        f"Kubernetes 1.{PKGS_K8S_IO_OLDEST_MINOR} and later (the old apt.kubernetes.io repositories that "
+        f"had 1.{minor} no longer exist). Set kubeadm_package_repository (and "
+        "kubeadm_package_repository_key_url) to a repository that has them, or install the binaries of "
+        "that version before running the role."
+    )
+
+
 def newer_than_known(version: Any) -> str:
     """A warning when ``version`` is newer than the table, else ``''``.
 

@@ -7,7 +7,9 @@ Types and choices are checked by each role's ``meta/argument_specs.yml``; what t
 that reads LOW-HIGH) is checked here.  :func:`problems` returns one line per setting that is
 wrong -- only those, all of them at once -- each naming the setting, the value it has and the fix.
 A setting that is right is never named.  Pure Python, no Ansible imports; the roles call it
-through the ``edgeops.gitops.setting_problems`` filter in their preflight, before anything changes.
+through the ``edgeops.gitops.setting_problems`` filter and hand what it found to the one module
+that reads their host (its ``settings_check`` option, :data:`SETTINGS_CHECK_OPTION`), which
+refuses with :func:`refusal` before it reads or changes anything.
 """
 
 from __future__ import annotations
@@ -260,3 +262,30 @@ def problems(role: str, values: Any) -> list[str]:
         raise ValueError(f"the settings of {role} must be a dict of variable: value, "
                          f"got {type(values).__name__}")
     return CHECKS[role](values)
+
+
+#: The ``settings_check`` option of the modules each role reads its host with (etcd_disk,
+#: kubeadm_node, mysql_host_state, sysctl_profile; documented by the doc fragment
+#: ``edgeops.gitops.attributes.SETTINGS_CHECK``): what the role's settings check found wrong on
+#: the controller.  The check and the read are one task, so a check run costs one call per role.
+SETTINGS_CHECK_OPTION: dict[str, Any] = {
+    "type": "dict",
+    "options": {
+        "role": {"type": "str", "required": True, "choices": sorted(CHECKS)},
+        "problems": {"type": "list", "elements": "str", "default": []},
+    },
+}
+
+
+def refusal(role: str, found: list[str]) -> str:
+    """The error a role stops with when its settings are wrong (all of ``found`` at once)."""
+    return f"{role} settings are not usable: {'; '.join(found)}. Nothing was changed."
+
+
+def refuse_wrong_settings(module: Any) -> None:
+    """Fail ``module`` (an AnsibleModule) with :func:`refusal` when its settings_check found problems.
+
+    Called first thing, before the module reads or changes anything."""
+    check = module.params.get("settings_check")
+    if check and check["problems"]:
+        module.fail_json(msg=refusal(check["role"], check["problems"]))

@@ -31,6 +31,7 @@ description:
     this one call.
 extends_documentation_fragment:
   - edgeops.gitops.attributes.PLAN_MODULE
+  - edgeops.gitops.attributes.SETTINGS_CHECK
 options:
   device:
     description: The block device to use; empty to pick one (see the description).
@@ -174,6 +175,10 @@ from typing import Any, Callable
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.edgeops.gitops.plugins.module_utils import _blockdev
 from ansible_collections.edgeops.gitops.plugins.module_utils._items import Item, plan_result, read_file
+from ansible_collections.edgeops.gitops.plugins.module_utils._role_settings import (
+    SETTINGS_CHECK_OPTION,
+    refuse_wrong_settings,
+)
 from ansible_collections.edgeops.gitops.plugins.module_utils._size import SizeError, parse_size
 
 ROOT = "/"
@@ -414,9 +419,11 @@ def main() -> None:
             "data_dir_group": {"type": "str", "default": "root"},
             "record_path": {"type": "path", "default": "/etc/edgeops/etcd-disk.json"},
             "format_destroying_existing_data_on": {"type": "str", "default": ""},
+            "settings_check": SETTINGS_CHECK_OPTION,
         },
         supports_check_mode=True,
     )
+    refuse_wrong_settings(module)
     run_module(module)
 
 

@@ -23,6 +23,7 @@ description:
   - In check mode a non-empty plan is reported as a change, so a drift check of the concern is this one call.
 extends_documentation_fragment:
   - edgeops.gitops.attributes.PLAN_MODULE
+  - edgeops.gitops.attributes.SETTINGS_CHECK
 options:
   version:
     description: The pinned release, as kubeadm prints it (V(v1.34.1)).
@@ -87,6 +88,15 @@ options:
     type: str
     choices: [init, join, none]
     default: none
+  package_repository:
+    description:
+      - The apt repository the binaries of O(version) come from (the role's C(kubeadm_package_repository));
+        empty means pkgs.k8s.io.
+      - The module fails, changing nothing, when an installed kubeadm or kubelet is of another release (it
+        does not upgrade), or when the binaries are missing and cannot come from pkgs.k8s.io (which only
+        serves Kubernetes 1.24 and later) because no repository is given.
+    type: str
+    default: ""
 notes:
   - The kubeadm and kubelet versions come from C(kubeadm version -o short) and C(kubelet --version).
 """
@@ -165,6 +175,11 @@ from ansible_collections.edgeops.gitops.plugins.module_utils._items import (
     read_file,
     service_items,
     text_items,
+)
+from ansible_collections.edgeops.gitops.plugins.module_utils._kubeadm import pinned_problem
+from ansible_collections.edgeops.gitops.plugins.module_utils._role_settings import (
+    SETTINGS_CHECK_OPTION,
+    refuse_wrong_settings,
 )
 
 DONE_FILES = {"init": "/etc/kubernetes/admin.conf", "join": "/etc/kubernetes/kubelet.conf"}
@@ -273,6 +288,9 @@ def run_module(module: AnsibleModule) -> None:
         items.append({"key": "packages", "before": "missing " + ", ".join(missing), "after": "installed"})
     items.extend(service_items(p["services"], run))
     installed = binary_versions(run)
+    problem = pinned_problem(installed, p["version"], p["package_repository"])
+    if problem:
+        module.fail_json(msg=problem, installed=installed)
     binaries_ok = (
         installed["kubeadm"] == p["version"]
         and installed["kubelet"] == p["version"]
@@ -331,9 +349,12 @@ def main() -> None:
             "packages": {"type": "list", "elements": "str", "default": []},
             "services": {"type": "list", "elements": "str", "default": []},
             "cluster": {"type": "str", "default": "none", "choices": ["init", "join", "none"]},
+            "package_repository": {"type": "str", "default": ""},
+            "settings_check": SETTINGS_CHECK_OPTION,
         },
         supports_check_mode=True,
     )
+    refuse_wrong_settings(module)
     run_module(module)
 
 

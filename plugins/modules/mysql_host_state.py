@@ -21,6 +21,7 @@ description:
   - In check mode a non-empty plan is reported as a change, so a drift check of the concern is this one call.
 extends_documentation_fragment:
   - edgeops.gitops.attributes.PLAN_MODULE
+  - edgeops.gitops.attributes.SETTINGS_CHECK
 options:
   packages:
     description: Debian packages that must be installed.
@@ -128,6 +129,10 @@ from ansible_collections.edgeops.gitops.plugins.module_utils._mysql_tuning impor
     normalise_name,
     runtime_differences,
 )
+from ansible_collections.edgeops.gitops.plugins.module_utils._role_settings import (
+    SETTINGS_CHECK_OPTION,
+    refuse_wrong_settings,
+)
 
 PYMYSQL_ERROR: str | None = None
 try:
@@ -232,9 +237,11 @@ def main() -> None:
             "socket_units": {"type": "list", "elements": "str", "default": []},
             "settings": {"type": "dict", "default": {}},
             "login_unix_socket": {"type": "path", "default": "/run/mysqld/mysqld.sock"},
+            "settings_check": SETTINGS_CHECK_OPTION,
         },
         supports_check_mode=True,
     )
+    refuse_wrong_settings(module)
     run_module(module)
 
 

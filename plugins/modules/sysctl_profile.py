@@ -32,6 +32,7 @@ author:
   - edgeops contributors (@edgeops)
 extends_documentation_fragment:
   - edgeops.gitops.attributes
+  - edgeops.gitops.attributes.SETTINGS_CHECK
 attributes:
   check_mode:
     support: full
@@ -178,6 +179,10 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.edgeops.gitops.plugins.module_utils import _sysctl
+from ansible_collections.edgeops.gitops.plugins.module_utils._role_settings import (
+    SETTINGS_CHECK_OPTION,
+    refuse_wrong_settings,
+)
 
 
 def read_file(module: AnsibleModule, path: str) -> str:
@@ -255,9 +260,11 @@ def main() -> None:
             apply=dict(type="bool", default=True),
             keep_higher=dict(type="list", elements="str", default=[]),
             proc_root=dict(type="path", default=_sysctl.PROC_SYS),
+            settings_check=SETTINGS_CHECK_OPTION,
         ),
         supports_check_mode=True,
     )
+    refuse_wrong_settings(module)
     try:
         result = run(module)
     except _sysctl.SysctlError as err:

@@ -23,8 +23,14 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 CASES = yaml.safe_load((HERE / "bad_inputs.yml").read_text(encoding="utf-8"))
 #: The tasks a refusal may come from: the role's first checks, before anything else runs.
-FIRST_CHECKS = ("Validating arguments against arg spec 'main'", "Preflight | Check the settings",
-                "Check the settings and the inventory groups (only what is wrong is reported)")
+FIRST_CHECKS = (
+    "Validating arguments against arg spec 'main'",
+    "Preflight | Check the settings",  # mysql_host (its version probe must not run on wrong settings)
+    "Check the settings, write, apply and verify the profile in one call",
+    "Check the settings, pick and probe the device, refuse what is not ours to format, plan (one read-only call)",
+    "Check the settings, read and compare the node in one call (swap, modules, sysctls, files, packages, "
+    "binaries, cluster)",
+)
 
 
 def role_defaults(role: str) -> dict:

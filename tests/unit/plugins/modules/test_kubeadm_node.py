@@ -116,7 +116,7 @@ def test_module_plan_is_drift_in_check_mode_only(monkeypatch, capsys, module_arg
     monkeypatch.setattr(
         kubeadm_node,
         "binary_versions",
-        lambda run: {"kubeadm": "v1.34.1", "kubelet": "v1.34.0", "kubectl": "present"},
+        lambda run: {"kubeadm": "v1.34.1", "kubelet": "missing", "kubectl": "present"},
     )
     monkeypatch.setattr(kubeadm_node, "missing_packages", lambda packages, run: [])
     monkeypatch.setattr(kubeadm_node.os.path, "exists", lambda p: False)
@@ -128,4 +128,71 @@ def test_module_plan_is_drift_in_check_mode_only(monkeypatch, capsys, module_arg
     assert out["plan"] == ["kubernetes packages", "cluster"]
     assert out["binaries_ok"] is False and out["node_done"] is False
     assert out["changed"] is check_mode
-    assert "kubelet v1.34.0" in out["diff"]["before"]
+    assert "kubelet missing" in out["diff"]["before"]
+
+
+def _installed(monkeypatch, versions):
+    monkeypatch.setattr(kubeadm_node, "read_file", {"/proc/swaps": "Filename\n", "/etc/fstab": ""}.get)
+    monkeypatch.setattr(kubeadm_node, "binary_versions", lambda run: versions)
+    monkeypatch.setattr(kubeadm_node, "missing_packages", lambda packages, run: [])
+
+
+@pytest.mark.parametrize(
+    ("version", "installed", "repository", "message"),
+    [
+        # This role does not upgrade: another release installed is refused.
+        ("v1.34.1", {"kubeadm": "v1.34.1", "kubelet": "v1.34.0", "kubectl": "present"}, "",
+         "installed kubeadm v1.34.1 / kubelet v1.34.0 differ from kubeadm_kubernetes_version v1.34.1"),
+        ("v1.20.2", {"kubeadm": "v1.19.9", "kubelet": "missing", "kubectl": "missing"}, "http://repo",
+         "installed kubeadm v1.19.9 / kubelet missing differ"),
+        # Missing binaries of a release pkgs.k8s.io does not serve, and no repository.
+        ("v1.20.2", {"kubeadm": "missing", "kubelet": "missing", "kubectl": "missing"}, "",
+         "kubeadm/kubelet/kubectl v1.20.2 are not installed on this node and pkgs.k8s.io only serves "
+         "Kubernetes 1.24 and later (the old apt.kubernetes.io repositories that had 1.20 no longer exist)"),
+    ],
+)
+def test_module_refuses_binaries_it_cannot_pin(
+    monkeypatch, capsys, module_args, version, installed, repository, message
+):
+    _installed(monkeypatch, installed)
+    module_args({"version": version, "package_repository": repository, "_ansible_check_mode": True})
+    with pytest.raises(SystemExit):
+        kubeadm_node.main()
+    out = json.loads(capsys.readouterr().out)
+    assert out["failed"] is True
+    assert message in out["msg"]
+    assert "plan" not in out
+
+
+@pytest.mark.parametrize(
+    ("version", "installed", "repository"),
+    [
+        ("v1.20.2", {"kubeadm": "missing", "kubelet": "missing", "kubectl": "missing"}, "file:/srv/repo ./"),
+        ("v1.24.0", {"kubeadm": "missing", "kubelet": "missing", "kubectl": "missing"}, ""),
+        ("v1.20.2", {"kubeadm": "v1.20.2", "kubelet": "v1.20.2", "kubectl": "present"}, ""),
+    ],
+)
+def test_module_plans_binaries_it_can_pin(monkeypatch, capsys, module_args, version, installed, repository):
+    _installed(monkeypatch, installed)
+    module_args({"version": version, "package_repository": repository, "_ansible_check_mode": True})
+    with pytest.raises(SystemExit):
+        kubeadm_node.main()
+    out = json.loads(capsys.readouterr().out)
+    assert not out.get("failed"), out.get("msg")
+    assert out["binaries_ok"] is (installed["kubeadm"] == version)
+
+
+def test_module_refuses_wrong_settings_before_reading_anything(monkeypatch, capsys, module_args):
+    def no_read(*_args, **_kwargs):
+        raise AssertionError("read the node although the settings are wrong")
+
+    monkeypatch.setattr(kubeadm_node, "read_file", no_read)
+    monkeypatch.setattr(kubeadm_node, "binary_versions", no_read)
+    module_args({"version": "v1.34.1", "settings_check": {"role": "kubeadm", "problems": [
+        "kubeadm_pod_subnet x (got 'y'); fix it", "kubeadm_worker_group z"]}})
+    with pytest.raises(SystemExit):
+        kubeadm_node.main()
+    out = json.loads(capsys.readouterr().out)
+    assert out["failed"] is True
+    assert out["msg"] == ("kubeadm settings are not usable: kubeadm_pod_subnet x (got 'y'); fix it; "
+                          "kubeadm_worker_group z. Nothing was changed.")

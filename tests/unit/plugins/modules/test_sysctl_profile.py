@@ -174,6 +174,23 @@ def test_bad_input_is_refused_before_any_change(run, proc, settings, words):
     assert {key: kernel(proc, key) for key in before} == before
 
 
+def test_wrong_role_settings_are_refused_before_anything_is_read_or_written(run, proc):
+    before = kernel(proc, "net.core.somaxconn")
+    problems = ["sysctl_tuning_nodeport_range must read LOW-HIGH (got 'abc'); e.g. 30000-32767"]
+    result = run({"net.core.somaxconn": 8191}, settings_check={"role": "sysctl_tuning", "problems": problems})
+    assert result["rc"] == 1 and result["failed"]
+    assert result["msg"] == f"sysctl_tuning settings are not usable: {problems[0]}. Nothing was changed."
+    assert "keys" not in result
+    assert not run.conf.exists()
+    assert kernel(proc, "net.core.somaxconn") == before
+
+
+def test_an_empty_settings_check_lets_the_module_run(run, proc):
+    result = run({"net.core.somaxconn": 8191}, settings_check={"role": "sysctl_tuning", "problems": []})
+    assert result["rc"] == 0 and result["changed"]
+    assert kernel(proc, "net.core.somaxconn") == "8191"
+
+
 @pytest.mark.parametrize(("path", "words"), [
     ("99-k8s-network.conf", ["'99-k8s-network.conf'", "must be an absolute file path"]),
     ("/nonexistent-edgeops/99.conf",
