@@ -1,0 +1,82 @@
+"""The facts cache of ``edgeops drift``/``apply``: a drift check reuses recent facts, apply gathers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from edgeops.config import RunConfig
+from edgeops.errors import EdgeopsError
+from edgeops.runner import fact_cache_env
+
+
+@pytest.fixture(autouse=True)
+def _state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    for name in ("ANSIBLE_CACHE_PLUGIN", "ANSIBLE_GATHERING", "EDGEOPS_FACT_CACHE_TIMEOUT"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_drift_reuses_and_apply_refreshes_the_same_cache(tmp_path: Path) -> None:
+    inventory = (tmp_path / "prod",)
+    drift = fact_cache_env(RunConfig(inventory=inventory, check=True))
+    apply = fact_cache_env(RunConfig(inventory=inventory, check=False))
+    assert drift["ANSIBLE_GATHERING"] == "smart"
+    assert apply["ANSIBLE_GATHERING"] == "implicit"
+    assert drift["ANSIBLE_CACHE_PLUGIN"] == apply["ANSIBLE_CACHE_PLUGIN"] == "ansible.builtin.jsonfile"
+    assert drift["ANSIBLE_CACHE_PLUGIN_CONNECTION"] == apply["ANSIBLE_CACHE_PLUGIN_CONNECTION"]
+    assert drift["ANSIBLE_CACHE_PLUGIN_TIMEOUT"] == "3600"
+    where = Path(drift["ANSIBLE_CACHE_PLUGIN_CONNECTION"])
+    assert where.is_dir() and where.is_relative_to(tmp_path / "state" / "edgeops" / "facts")
+    assert where.stat().st_mode & 0o077 == 0
+
+
+def test_each_inventory_has_its_own_cache(tmp_path: Path) -> None:
+    one = fact_cache_env(RunConfig(inventory=(tmp_path / "lab",), check=True))
+    two = fact_cache_env(RunConfig(inventory=(tmp_path / "prod",), check=True))
+    assert one["ANSIBLE_CACHE_PLUGIN_CONNECTION"] != two["ANSIBLE_CACHE_PLUGIN_CONNECTION"]
+
+
+def test_timeout_zero_turns_it_off_and_a_bad_timeout_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EDGEOPS_FACT_CACHE_TIMEOUT", "0")
+    assert fact_cache_env(RunConfig(inventory=(Path("x"),), check=True)) == {}
+    monkeypatch.setenv("EDGEOPS_FACT_CACHE_TIMEOUT", "1h")
+    with pytest.raises(EdgeopsError, match="FACT_CACHE_TIMEOUT must be a whole number of seconds, got '1h'"):
+        fact_cache_env(RunConfig(inventory=(Path("x"),), check=True))
+
+
+@pytest.mark.parametrize("name", ["ANSIBLE_CACHE_PLUGIN", "ANSIBLE_GATHERING"])
+def test_the_users_own_cache_settings_win(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    monkeypatch.setenv(name, "explicit" if name == "ANSIBLE_GATHERING" else "ansible.builtin.memory")
+    assert fact_cache_env(RunConfig(inventory=(Path("x"),), check=True)) == {}
+
+
+def test_a_drift_run_after_apply_gathers_no_facts(tmp_path: Path) -> None:
+    """Real ansible-playbook: a play with ``gather_facts: true`` (as the collection's plays) gathers
+    in the apply environment and not in the drift one, and still has the facts."""
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(f"all:\n  hosts:\n    cached:\n      ansible_connection: local\n"
+                         f"      ansible_python_interpreter: {sys.executable}\n")
+    play = tmp_path / "play.yml"
+    play.write_text(
+        "- hosts: all\n  gather_facts: true\n  gather_subset: ['!all', '!min', network]\n  tasks:\n"
+        "    - ansible.builtin.debug:\n"
+        "        msg: \"ADDRESSES={{ ansible_facts.all_ipv4_addresses is defined }}\"\n"
+    )
+
+    def run(check: bool) -> str:
+        env = {**os.environ, **fact_cache_env(RunConfig(inventory=(inventory,), check=check))}
+        env["ANSIBLE_NOCOLOR"] = "1"
+        argv = ["ansible-playbook", "-i", str(inventory), str(play)] + (["--check"] if check else [])
+        proc = subprocess.run(argv, capture_output=True, text=True, env=env, check=True)
+        return proc.stdout
+
+    applied = run(check=False)
+    assert "TASK [Gathering Facts]" in applied and "ADDRESSES=True" in applied
+    drift = run(check=True)
+    assert "TASK [Gathering Facts]" not in drift
+    assert "ADDRESSES=True" in drift
