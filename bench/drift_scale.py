@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """What a full-site drift check costs per host, over SSH, at 5 + N hosts: today's roles against a baseline.
 
-For each N (default 10, 25, 50) the 5-host lab gets N more worker nodes (``bench-node-<i>``:
-the lab image and init, no etcd disk, reached over SSH like the rest), everything is
-converged once with ``edgeops apply``, and then, interleaved, ``--repeat`` times each:
+For each N (default 10, 25, 50) the 5-host lab gets N more light worker nodes
+(``bench-node-<i>``: the lab image with ``edgeops-init --light`` - the same read-only
+/proc/sys, sshd as PID 1 and no systemd, so that 50 fit where systemd's inotify instances
+would not; reached over SSH like the rest; ``kubeadm_configure_containerd: false``, the one
+service task a node without systemd cannot run), everything is converged once with
+``edgeops apply``, and then, interleaved, ``--repeat`` times each:
 
 - ``edgeops drift`` - today's collection, the concern report (one module call per concern);
 - ``baseline`` - plain ``ansible-playbook edgeops.gitops.site --check --diff`` of the
@@ -55,7 +58,15 @@ FIRST_ADDRESS = 100  # bench nodes get 10.213.7.100 and up
 
 def bench_hosts(n: int) -> tuple[LabHost, ...]:
     return tuple(
-        LabHost(f"{PREFIX}{i}", ("k8s_worker",), f"10.213.7.{FIRST_ADDRESS + i}", 2048) for i in range(n)
+        LabHost(
+            f"{PREFIX}{i}",
+            ("k8s_worker",),
+            f"10.213.7.{FIRST_ADDRESS + i}",
+            2048,
+            hostvars={"kubeadm_configure_containerd": False},
+            light=True,
+        )
+        for i in range(n)
     )
 
 

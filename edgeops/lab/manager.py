@@ -166,7 +166,7 @@ class Lab:
             "--ip",
             host.address,
             "--privileged",
-            "--systemd=always",
+            "--systemd=false" if host.light else "--systemd=always",
             "--label",
             f"{LAB_LABEL}={self.config.name}",
             "--label",
@@ -174,12 +174,12 @@ class Lab:
         ]
         if device:
             args += ["--device", device]
-        self.podman(*args, image, INIT)
+        self.podman(*args, image, INIT, *(["--light"] if host.light else []))
         return [f"created {host.name} ({host.address})"]
 
     def _wait_booted(self) -> None:
         deadline = time.monotonic() + self.config.boot_timeout
-        pending = [h.name for h in self.config.hosts]
+        pending = [h.name for h in self.config.hosts if not h.light]  # light: sshd is PID 1, up at once
         while pending:
             pending = [n for n in pending if self._systemd_state(n) not in ("running", "degraded")]
             if not pending:

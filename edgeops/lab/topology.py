@@ -21,6 +21,9 @@ class LabHost:
     memory_mb: int
     etcd_disk: bool = False
     hostvars: dict[str, Any] = field(default_factory=dict)
+    #: No systemd: sshd is PID 1 (``edgeops-init --light``). For the bench's extra nodes, reached
+    #: over SSH like the rest; roles that manage services need a systemd host.
+    light: bool = False
 
 
 REFERENCE: tuple[LabHost, ...] = (

@@ -35,6 +35,7 @@ pytestmark = [
 HOSTS = (
     LabHost("edgeops-labtest-master", ("k8s_master",), "10.213.9.10", 8192, etcd_disk=True),
     LabHost("edgeops-labtest-db", ("mysql",), "10.213.9.30", 16384),
+    LabHost("edgeops-labtest-light", ("k8s_worker",), "10.213.9.40", 2048, light=True),
 )
 
 
@@ -90,6 +91,14 @@ def test_up_twice_then_down_leaves_nothing(lab):
     assert proc.stdout.strip() == "systemd"
     # The host's global sysctls are read-only inside (edgeops-init).
     proc = lab.podman("exec", "edgeops-labtest-db", "sh", "-c", "echo 1 > /proc/sys/fs/file-max", check=False)
+    assert proc.returncode != 0 and "Read-only file system" in proc.stderr
+    # A light host (edgeops-init --light): sshd is PID 1, no systemd, the same read-only sysctls;
+    # up logged in to it over SSH like the others (above).
+    proc = lab.podman("exec", "edgeops-labtest-light", "sh", "-c",
+                      "cat /proc/1/comm; test -d /run/systemd/system", check=False)
+    assert proc.stdout.strip() == "sshd" and proc.returncode == 1
+    proc = lab.podman("exec", "edgeops-labtest-light", "sh", "-c", "echo 1 > /proc/sys/vm/overcommit_memory",
+                      check=False)
     assert proc.returncode != 0 and "Read-only file system" in proc.stderr
 
     actions = lab.down()
