@@ -123,6 +123,12 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
         s.edgeops("apply-1", "apply", *s.run_args("apply-1"))
         yield s
     finally:
+        # For a failure's diagnosis (written after the token check has read the directory).
+        for host in (MASTER, K8S_HOSTS[1]):
+            diag = _run(["podman", "exec", host, "sh", "-c",
+                         "journalctl -u kubelet -u docker -u edgeops-lab-images --no-pager | tail -150; "
+                         "docker ps -a; docker images"], check=False)
+            (s.out / f"diag-{host}.txt").write_text(diag.stdout + diag.stderr)
         down = s.edgeops("lab-down", "lab", "down", *lab, check=False)
         left = [n for n in ALL_HOSTS
                 if _run(["podman", "container", "exists", n], check=False).returncode == 0]
