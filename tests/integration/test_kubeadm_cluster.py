@@ -51,6 +51,7 @@ HOST_SYSCTLS = (
     "fs/inotify/max_user_watches", "fs/inotify/max_user_instances", "kernel/pid_max", "vm/max_map_count",
     "kernel/threads-max", "net/core/somaxconn", "net/ipv4/ip_local_port_range",
 )
+LAB_RULE = re.compile(r"KUBE|DOCKER|CNI|cni0|10\.244\.|10\.96\.|10\.213\.7\.")
 TOKEN = re.compile(r"\b[a-z0-9]{6}\.[a-z0-9]{16}\b")
 
 
@@ -70,9 +71,8 @@ def host_state() -> dict[str, Any]:
     """What the lab must leave as it found it on the machine running it."""
     sysctls = {k: Path("/proc/sys", k).read_text().strip().replace("\t", " ") for k in HOST_SYSCTLS}
     rules = _run(["iptables-save"], check=False).stdout
-    # Counters move on their own; the rules themselves must not.
-    rules = "\n".join(re.sub(r"\[\d+:\d+\]", "", line) for line in rules.splitlines()
-                      if not line.startswith("#"))
+    # Only rules the cluster or the lab could leave (other sessions' podman networks come and go).
+    rules = "\n".join(line for line in rules.splitlines() if LAB_RULE.search(line))
     return {"sysctls": sysctls, "swaps": Path("/proc/swaps").read_text(), "iptables": rules}
 
 
