@@ -228,7 +228,7 @@ def test_no_bootstrap_token_anywhere(session: Session) -> None:
     secrets = set(listed) | {t.split(".", 1)[1] for t in listed}
     texts = {f"output {i}": t for i, t in enumerate(session.outputs)}
     for path in session.out.rglob("*"):
-        if path.is_file():
+        if path.is_file() and session.state_dir not in path.parents:  # not the 8 GiB etcd disk image
             texts[str(path)] = path.read_text(errors="replace")
     assert any("audit.jsonl" in name for name in texts) and any("artifacts" in name for name in texts)
     leaks = sorted(name for name, text in texts.items() if any(s in text for s in secrets))
