@@ -46,6 +46,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="how the inventory reaches the hosts: ssh (default: a non-root user with sudo, the lab's "
              "key pair, host keys pinned) or podman (podman exec as root)",
     )
+    up.add_argument(
+        "--kubernetes", metavar="VERSION", default=None,
+        help="make the Kubernetes hosts able to run a real cluster of this release (only 1.20.2, the one "
+             "scripts/build_kubernetes.sh builds): its packages and images instead of the stand-ins, and the "
+             "lab-only measures this machine needs (edgeops/lab/kubernetes.py); then 'edgeops apply' runs "
+             "real kubeadm init and join",
+    )
     common(up)
     up.set_defaults(func=_up)
 
@@ -72,6 +79,7 @@ def _config(args: argparse.Namespace) -> LabConfig:
         state_dir=args.state_dir,
         inventory_dir=args.inventory_dir,
         connection=getattr(args, "connection", "ssh"),
+        kubernetes=getattr(args, "kubernetes", None),
     )
 
 

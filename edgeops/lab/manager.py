@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from edgeops.errors import EdgeopsError
+from edgeops.lab import kubernetes as k8s
 from edgeops.lab import podman as pm
 from edgeops.lab import ssh
 from edgeops.lab.image import INIT, RECIPE_LABEL, ImageRecipe, check_distro, ensure_image
@@ -49,6 +50,9 @@ class LabConfig:
     #: ``ssh``: a non-root user with sudo, the lab key, pinned host keys; ``podman``: podman exec as root.
     connection: str = "ssh"
     user: str = ssh.LAB_USER
+    #: A Kubernetes release to bring up for real (``--kubernetes``): its nodes get what
+    #: edgeops/lab/kubernetes.py describes instead of the kubeadm stand-ins.  None: as always.
+    kubernetes: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,7 @@ class Lab:
     def __init__(self, config: LabConfig, podman: pm.Podman | None = None) -> None:
         self.config = config
         self.podman = podman or pm.Podman()
+        self._k8s_build: Path | None = None
 
     # -- state -----------------------------------------------------------------
     @property
@@ -101,7 +106,9 @@ class Lab:
     def up(self) -> list[str]:
         """Create or start every host; return a line per action taken (empty: nothing to do)."""
         check_distro(self.config.distro)
+        release = k8s.release(self.config.kubernetes) if self.config.kubernetes else None
         self.podman.ensure_usable()
+        self._k8s_build = k8s.build_dir() if release else None
         actions: list[str] = []
         image, built = ensure_image(self.config.distro, self.podman)
         if built:
@@ -120,7 +127,10 @@ class Lab:
         state["distro"] = self.config.distro
         self._save_state(state)
         self._wait_booted()
-        actions.extend(self._install_standins())
+        if release:
+            actions.extend(self._prepare_kubernetes(release))
+        else:
+            actions.extend(self._install_standins())
         if self.config.connection == "ssh":
             actions.extend(self._setup_ssh())
         if self._write_inventory(disks):
@@ -140,13 +150,26 @@ class Lab:
             actions.append(f"attached {backing.name} to {device}")
         return device
 
+    def _is_k8s(self, host: LabHost) -> bool:
+        return any(g.startswith("k8s_") for g in host.groups)
+
     def _ensure_container(self, host: LabHost, image: str, device: str | None) -> list[str]:
         info = self.podman.container(host.name)
+        want_k8s = self.config.kubernetes if self._is_k8s(host) else None
         if info is not None:
-            if info.get("Config", {}).get("Labels", {}).get(LAB_LABEL) != self.config.name:
+            labels = info.get("Config", {}).get("Labels", {}) or {}
+            if labels.get(LAB_LABEL) != self.config.name:
                 raise EdgeopsError(
                     f"a container named {host.name} exists and is not part of the lab",
                     hint=f"remove or rename it (podman rm -f {host.name}) and run 'edgeops lab up' again",
+                )
+            if labels.get(k8s.KUBERNETES_LABEL) != want_k8s:
+                have = labels.get(k8s.KUBERNETES_LABEL)
+                was = f"for Kubernetes {have}" if have else "without --kubernetes"
+                want = f"for Kubernetes {want_k8s}" if want_k8s else "without --kubernetes"
+                raise EdgeopsError(
+                    f"{host.name} was created {was}, not {want}",
+                    hint="'edgeops lab down' first, then 'edgeops lab up' with the options you want",
                 )
             if info["State"]["Running"]:
                 if info.get("Image") != self.podman.image_id(image):
@@ -174,6 +197,8 @@ class Lab:
         ]
         if device:
             args += ["--device", device]
+        if want_k8s and self._k8s_build is not None:
+            args += ["--label", f"{k8s.KUBERNETES_LABEL}={want_k8s}", *k8s.podman_args(self._k8s_build)]
         self.podman(*args, image, INIT, *(["--light"] if host.light else []))
         return [f"created {host.name} ({host.address})"]
 
@@ -191,6 +216,16 @@ class Lab:
                     hint=f"look at: podman logs {pending[0]}",
                 )
             time.sleep(1)
+
+    def _prepare_kubernetes(self, release: k8s.Release) -> list[str]:
+        """Make each Kubernetes host able to run a real node (lab-only; see edgeops/lab/kubernetes.py)."""
+        actions: list[str] = []
+        k8s_hosts = [h for h in self.config.hosts if self._is_k8s(h)]
+        for index, host in enumerate(k8s_hosts):
+            script = k8s.prepare_script(release, "k8s_master" in host.groups, k8s.node_subnet(index))
+            out = self.podman("exec", host.name, "sh", "-c", script).stdout
+            actions.extend(f"{host.name}: {line}" for line in out.splitlines() if line.strip())
+        return actions
 
     def _install_standins(self) -> list[str]:
         """Copy the kubeadm/kubelet/kubectl stand-ins into the Kubernetes hosts.
@@ -293,6 +328,9 @@ class Lab:
             }
             if host.name in disks:
                 hv["etcd_storage_device"] = disks[host.name]
+            if self.config.kubernetes and self._is_k8s(host):
+                # Host variables: they win over inventory/lab/group_vars/all (the stand-ins' release).
+                hv.update(k8s.inventory_vars(k8s.release(self.config.kubernetes)))
             for group in host.groups:
                 groups.setdefault(group, {"hosts": {}})["hosts"][host.name] = hv
         inventory = {
@@ -349,12 +387,22 @@ class Lab:
         return rows
 
     # -- down ------------------------------------------------------------------
+    def _remove_container(self, name: str, attempts: int = 3) -> None:
+        """``podman rm``, then make sure the container is gone (an open exec session can keep it)."""
+        for attempt in range(attempts):
+            self.podman("rm", "--force", "--time", "5", name, check=attempt == attempts - 1)
+            if self.podman.container(name) is None:
+                return
+            time.sleep(3)
+        raise EdgeopsError(f"podman rm did not remove {name}",
+                           hint=f"look at: podman ps -a --filter name={name}; podman rm -f {name}")
+
     def down(self) -> list[str]:
         """Remove containers, the network, loop devices, backing files, the SSH keys and known_hosts."""
         self.podman.ensure_usable()
         actions: list[str] = []
         for name in self.podman.containers_with_label(f"{LAB_LABEL}={self.config.name}"):
-            self.podman("rm", "--force", "--time", "5", name)
+            self._remove_container(name)
             actions.append(f"removed {name}")
         if self.podman.network_exists(self.config.name):
             self.podman("network", "rm", "--force", self.config.name)

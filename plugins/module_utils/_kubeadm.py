@@ -76,6 +76,36 @@ def api_for(minor: int) -> KubeadmApi:
 
 ROLES = ("init", "join", "control-plane-join", "kubelet-flags")
 
+#: Container runtimes the kubeadm role installs and configures.
+RUNTIMES = ("docker", "containerd")
+#: Last Kubernetes 1.x minor whose kubelet has dockershim (removed in 1.24, kubernetes PR #97252):
+#: up to it the role runs Docker (Debian's docker.io), from the next one containerd.
+DOCKERSHIM_LAST_MINOR = 23
+#: The kubelet's CRI endpoint per runtime (what kubeadm's nodeRegistration.criSocket names).
+CRI_SOCKETS = {"docker": "/var/run/dockershim.sock", "containerd": "unix:///run/containerd/containerd.sock"}
+
+
+def container_runtime(version: Any, choice: Any = "auto") -> str:
+    """The container runtime for Kubernetes ``version``: THE rule, shared by filter, module and role.
+
+    ``auto``: Docker (dockershim) up to 1.23, containerd from 1.24 on.  ``docker`` or ``containerd``
+    force one; Docker is refused from 1.24 on (its kubelet has no dockershim).
+    """
+    minor = parse_version(version)[1]
+    if choice in (None, "", "auto"):
+        return "docker" if minor <= DOCKERSHIM_LAST_MINOR else "containerd"
+    if choice not in RUNTIMES:
+        raise KubeadmConfigError(
+            f"container runtime {choice!r} is not one of auto, {', '.join(RUNTIMES)}"
+        )
+    if choice == "docker" and minor > DOCKERSHIM_LAST_MINOR:
+        raise KubeadmConfigError(
+            f"container runtime 'docker' cannot run Kubernetes {version}: its kubelet has no "
+            f"dockershim (removed in 1.{DOCKERSHIM_LAST_MINOR + 1}); use containerd or auto"
+        )
+    return str(choice)
+
+
 DEFAULTS: dict[str, Any] = {
     "bind_port": 6443,
     "pod_subnet": "10.244.0.0/16",
@@ -91,6 +121,7 @@ DEFAULTS: dict[str, Any] = {
     "cluster_name": "kubernetes",
     "control_plane_endpoint": "",
     "cri_socket": "",
+    "kubelet_config": {},
 }
 
 KNOWN_KEYS = set(DEFAULTS) | {
@@ -340,6 +371,11 @@ def normalize(spec: Any) -> dict[str, Any]:
         s[key] = check(_args, key, s[key]) or {}
     if "node-ip" in s["kubelet_extra_args"]:
         errors.append("set kubelet_node_ip, not kubelet_extra_args['node-ip']")
+    if not isinstance(s["kubelet_config"], dict) or not all(isinstance(k, str) for k in s["kubelet_config"]):
+        errors.append("kubelet_config must be a dict of KubeletConfiguration fields, "
+                      f"got {s['kubelet_config']!r}")
+    elif {"apiVersion", "kind"} & set(s["kubelet_config"]):
+        errors.append("kubelet_config: leave out apiVersion and kind (the renderer sets them)")
     for key in ("etcd_data_dir", "image_repository", "cluster_name", "control_plane_endpoint", "cri_socket"):
         if not isinstance(s[key], str):
             errors.append(f"{key} must be a string, got {type_name(s[key])}")
@@ -465,13 +501,23 @@ def _cluster_document(api: KubeadmApi, s: dict[str, Any], kube_version: str) -> 
     return doc
 
 
+#: First minor whose kubeadm reads a KubeletConfiguration document beside its own (v1alpha3, 1.12).
+KUBELET_CONFIG_MINOR = 12
+
+
 def _init_documents(api: KubeadmApi, s: dict[str, Any], kube_version: str) -> list[dict[str, Any]]:
     cluster = _cluster_document(api, s, kube_version)
     if api.master_config:
         return [cluster]
     init: dict[str, Any] = {"apiVersion": api.api_version, "kind": "InitConfiguration",
                             **_node_fields(api, s), api.endpoint: _endpoint(s)}
-    return [init, cluster]
+    docs = [init, cluster]
+    if s["kubelet_config"]:
+        # The cluster's kubelet configuration: kubeadm init uploads it (ConfigMap kubelet-config-1.N)
+        # and every joining node's kubelet reads it from there.
+        docs.append({"apiVersion": "kubelet.config.k8s.io/v1beta1", "kind": "KubeletConfiguration",
+                     **dict(sorted(s["kubelet_config"].items()))})
+    return docs
 
 
 def _join_document(api: KubeadmApi, s: dict[str, Any], join: dict[str, Any],
@@ -534,5 +580,10 @@ def render(spec: Any, version: Any, role: str = "init") -> list[dict[str, Any]] 
     # A pre-release or build suffix (1.31.0-rc.1) is part of the release kubeadm must pull.
     kube_version = f"v1.{minor}.{patch}{suffix}"
     if role == "init":
+        if s["kubelet_config"] and minor < KUBELET_CONFIG_MINOR:
+            raise KubeadmConfigError(
+                f"kubelet_config needs kubeadm 1.{KUBELET_CONFIG_MINOR} or newer (a KubeletConfiguration "
+                f"document beside kubeadm's); {version!r} is older: pass kubelet flags in kubelet_extra_args"
+            )
         return _init_documents(api, s, kube_version)
     return [_join_document(api, s, join, control_plane)]

@@ -22,6 +22,7 @@ from typing import Any
 from ansible_collections.edgeops.gitops.plugins.module_utils._kubeadm import (
     CONTROL_PLANE_JOIN_MINOR,
     KubeadmConfigError,
+    container_runtime,
     parse_version,
 )
 from ansible_collections.edgeops.gitops.plugins.module_utils._mysql_tuning import TuningError, input_problems
@@ -220,6 +221,11 @@ def kubeadm(v: dict[str, Any]) -> list[str]:
         minor = parse_version(version)[1]
     except KubeadmConfigError as exc:
         out.append(f"kubeadm_kubernetes_version: {exc}")
+    if minor is not None and "kubeadm_container_runtime" in v:
+        try:
+            container_runtime(version, v["kubeadm_container_runtime"])
+        except KubeadmConfigError as exc:
+            out.append(f"kubeadm_container_runtime: {exc}")
     control_planes = v.get("control_planes") or []
     if not control_planes:
         out.append(_problem("kubeadm_control_plane_group", v.get("kubeadm_control_plane_group"),
