@@ -15,8 +15,9 @@ description:
     LOW-HIGH, the inventory groups kubeadm needs) and returns one line per setting that is wrong.
   - Only the wrong settings are named, all of them at once; each line names the setting, the value it
     has and how to fix it. An empty list means every setting is usable.
-  - Each role hands the list to the one module that reads its host (its O(ignore:settings_check) option), which
-    refuses with every line before it reads or changes anything; mysql_host asserts it is empty first.
+  - Each role hands the list to the one module that reads its host (its O(ignore:settings_check)
+    option), which refuses with every line before it reads or changes anything; mysql_host asserts
+    it is empty first.
 options:
   _input:
     description: The role's settings, variable name to value (the role's variables as the play sees them).
@@ -34,7 +35,9 @@ EXAMPLES = r"""
   edgeops.gitops.sysctl_profile:
     settings_check:
       role: sysctl_tuning
-      problems: "{{ {'sysctl_tuning_settings': sysctl_tuning_settings} | edgeops.gitops.setting_problems('sysctl_tuning') }}"
+      problems: >-
+        {{ {'sysctl_tuning_settings': sysctl_tuning_settings}
+           | edgeops.gitops.setting_problems('sysctl_tuning') }}
     settings: "{{ sysctl_tuning_settings }}"
 
 - name: Preflight | Check the settings (only the wrong ones are reported)

@@ -27,7 +27,8 @@ FIRST_CHECKS = (
     "Validating arguments against arg spec 'main'",
     "Preflight | Check the settings",  # mysql_host (its version probe must not run on wrong settings)
     "Check the settings, write, apply and verify the profile in one call",
-    "Check the settings, pick and probe the device, refuse what is not ours to format, plan (one read-only call)",
+    "Check the settings, pick and probe the device, refuse what is not ours to format, plan "
+    "(one read-only call)",
     "Check the settings, read and compare the node in one call (swap, modules, sysctls, files, packages, "
     "binaries, cluster)",
 )
