@@ -51,7 +51,10 @@ PACKAGES = ("kubeadm", "kubelet", "kubectl")
 BOOT_TIMEOUT = 180.0
 ROLE_PREFIX = "edgeops.gitops.kubeadm : "
 #: The task of tasks/packages.yml that reads the node (edgeops.gitops.kubeadm_node).
-READ_TASK = "Read the installed kubeadm, kubelet and kubectl (in check mode, their install is the change)"
+READ_TASK = (
+    "Check the release, read the installed kubeadm, kubelet and kubectl "
+    "(in check mode, their install is the change)"
+)
 
 
 def _run(argv: list[str], *, check: bool = True,
