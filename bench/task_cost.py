@@ -9,7 +9,11 @@ bench runs small plays against the lab's hosts (check mode, nothing changes), in
   (an ``ansible.builtin.ping``, the cheapest module);
 - ``facts`` - the same plus fact gathering with the subset the Kubernetes play uses;
 - ``assert`` / ``set_fact`` / ``debug-loop`` - ``--tasks`` controller-side tasks (no SSH);
-- ``module`` - ``--tasks`` module calls over SSH with become (``ansible.builtin.stat``).
+- ``module`` - ``--tasks`` module calls over SSH with become (``ansible.builtin.stat``);
+- ``skipped`` - ``--tasks`` tasks whose ``when`` is false (each still forks a worker to be skipped);
+- ``meta-skip`` - ``--tasks`` ``meta: end_host`` whose ``when`` is false (judged in the main process);
+- ``validate`` - ``--tasks`` ``validate_argument_spec`` calls with the sysctl_tuning role's spec (what
+  Ansible runs before a role with ``meta/argument_specs.yml``).
 
 It prints, for each kind, the controller CPU seconds per host and per task per host, the
 difference from ``connect`` divided by the number of tasks (bench/timing.py counts the command,
@@ -30,6 +34,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
@@ -41,6 +47,7 @@ PLAY = """\
   become: true
   gather_facts: {gather}
   gather_subset: ["!all", "!min", network]
+  vars_files: [{spec}]
   tasks:
     - name: Connect
       ansible.builtin.ping:
@@ -53,7 +60,11 @@ TASKS = {
     "set_fact": ("false", '    - ansible.builtin.set_fact: {bench: "{{ inventory_hostname | upper }}"}\n'),
     "debug-loop": ("false", '    - ansible.builtin.debug: {msg: "{{ item }}"}\n      loop: []\n'),
     "module": ("false", "    - ansible.builtin.stat: {path: /etc/hostname}\n"),
+    "skipped": ("false", "    - ansible.builtin.stat: {path: /etc/hostname}\n      when: inventory_hostname == ''\n"),
+    "meta-skip": ("false", "    - ansible.builtin.meta: end_host\n      when: inventory_hostname == ''\n"),
+    "validate": ("false", "    - ansible.builtin.validate_argument_spec: {argument_spec: \"{{ spec }}\"}\n"),
 }
+SPEC = ROOT / "roles" / "sysctl_tuning" / "meta" / "argument_specs.yml"
 
 
 def main() -> int:
@@ -69,7 +80,11 @@ def main() -> int:
         for kind, (gather, task) in TASKS.items():
             path = Path(tmp) / f"{kind}.yml"
             body = "" if kind in ("connect", "facts") else task * args.tasks
-            path.write_text(PLAY.format(kind=kind, hosts=args.hosts, gather=gather, tasks=body))
+            spec = Path(tmp) / "spec.yml"
+            if not spec.exists():
+                specs = yaml.safe_load(SPEC.read_text())["argument_specs"]["main"]["options"]
+                spec.write_text(yaml.safe_dump({"spec": specs}))
+            path.write_text(PLAY.format(kind=kind, hosts=args.hosts, gather=gather, tasks=body, spec=spec))
             plays[kind] = path
         listed = subprocess.run(
             ["ansible", "-i", args.inventory, args.hosts, "--list-hosts"],

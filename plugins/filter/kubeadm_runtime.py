@@ -25,17 +25,28 @@ options:
     type: str
     default: auto
     choices: [auto, docker, containerd]
+  socket:
+    description:
+      - Return the CRI socket kubeadm is given for that runtime instead of its name -
+        C(/var/run/dockershim.sock) for Docker (docker's own containerd socket is there too and kubeadm
+        refuses to choose), an empty string for containerd (kubeadm detects it).
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
 - name: The runtime of the pinned release
   ansible.builtin.debug:
     msg: "{{ '1.20.2' | edgeops.gitops.kubeadm_runtime }}"  # docker
+
+- name: The CRI socket kubeadm is given for it
+  ansible.builtin.debug:
+    msg: "{{ '1.20.2' | edgeops.gitops.kubeadm_runtime(socket=true) }}"  # /var/run/dockershim.sock
 """
 
 RETURN = r"""
 _value:
-  description: V(docker) or V(containerd).
+  description: V(docker) or V(containerd); with O(socket), the CRI socket (may be empty).
   type: str
 """
 
@@ -45,13 +56,14 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.edgeops.gitops.plugins.module_utils._kubeadm import (
     KubeadmConfigError,
     container_runtime,
+    cri_socket,
 )
 
 
-def kubeadm_runtime(version: Any, choice: Any = "auto") -> str:
-    """``docker`` or ``containerd`` for ``version``; AnsibleFilterError on bad input."""
+def kubeadm_runtime(version: Any, choice: Any = "auto", socket: bool = False) -> str:
+    """``docker`` or ``containerd`` for ``version`` (with ``socket``: its CRI socket); AnsibleFilterError."""
     try:
-        return container_runtime(version, choice)
+        return cri_socket(version, choice) if socket else container_runtime(version, choice)
     except KubeadmConfigError as exc:
         raise AnsibleFilterError(f"edgeops.gitops.kubeadm_runtime: {exc}") from None
 

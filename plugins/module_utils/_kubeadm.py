@@ -81,8 +81,10 @@ RUNTIMES = ("docker", "containerd")
 #: Last Kubernetes 1.x minor whose kubelet has dockershim (removed in 1.24, kubernetes PR #97252):
 #: up to it the role runs Docker (Debian's docker.io), from the next one containerd.
 DOCKERSHIM_LAST_MINOR = 23
-#: The kubelet's CRI endpoint per runtime (what kubeadm's nodeRegistration.criSocket names).
-CRI_SOCKETS = {"docker": "/var/run/dockershim.sock", "containerd": "unix:///run/containerd/containerd.sock"}
+#: The CRI socket kubeadm is given per runtime (nodeRegistration.criSocket).  Docker: dockershim's, named,
+#: because docker's own containerd socket is there too and kubeadm refuses to choose; containerd: none,
+#: kubeadm detects it.
+CRI_SOCKETS = {"docker": "/var/run/dockershim.sock", "containerd": ""}
 
 
 def container_runtime(version: Any, choice: Any = "auto") -> str:
@@ -104,6 +106,11 @@ def container_runtime(version: Any, choice: Any = "auto") -> str:
             f"dockershim (removed in 1.{DOCKERSHIM_LAST_MINOR + 1}); use containerd or auto"
         )
     return str(choice)
+
+
+def cri_socket(version: Any, choice: Any = "auto") -> str:
+    """The CRI socket kubeadm is given for the runtime of ``version`` (empty: kubeadm detects it)."""
+    return CRI_SOCKETS[container_runtime(version, choice)]
 
 
 DEFAULTS: dict[str, Any] = {

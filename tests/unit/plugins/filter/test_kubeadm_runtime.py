@@ -18,6 +18,19 @@ def test_auto_is_docker_up_to_1_23_and_containerd_after(version, runtime):
     assert kubeadm_runtime(version, "auto") == runtime
 
 
+@pytest.mark.parametrize(("version", "choice", "socket"), [
+    ("1.20.2", "auto", "/var/run/dockershim.sock"), ("1.23.0", "docker", "/var/run/dockershim.sock"),
+    ("1.20.2", "containerd", ""), ("1.30.1", "auto", ""),
+])
+def test_socket_is_dockershims_named_and_containerds_left_to_kubeadm(version, choice, socket):
+    assert kubeadm_runtime(version, choice, socket=True) == socket
+
+
+def test_socket_refused_like_the_runtime():
+    with pytest.raises(AnsibleFilterError, match="no dockershim"):
+        kubeadm_runtime("1.24.0", "docker", socket=True)
+
+
 def test_override_both_ways_and_docker_refused_without_dockershim():
     assert kubeadm_runtime("1.20.2", "containerd") == "containerd"
     assert kubeadm_runtime("1.23.0", "docker") == "docker"
