@@ -113,6 +113,109 @@ def cri_socket(version: Any, choice: Any = "auto") -> str:
     return CRI_SOCKETS[container_runtime(version, choice)]
 
 
+#: First Kubernetes 1.x minor whose kubeadm sets the kubelet's cgroup driver to systemd (cgroupfs before).
+SYSTEMD_CGROUP_MINOR = 22
+
+
+def cgroup_driver(version: Any) -> str:
+    """The kubelet's cgroup driver kubeadm configures for ``version``; the runtime must use the same."""
+    return "systemd" if parse_version(version)[1] >= SYSTEMD_CGROUP_MINOR else "cgroupfs"
+
+
+#: The files the kubeadm role writes on a node, by purpose: (path, mode).
+NODE_FILES = {
+    "modules_load": ("/etc/modules-load.d/kubeadm.conf", "0644"),
+    "containerd": ("/etc/containerd/config.toml", "0644"),
+    "docker_daemon": ("/etc/docker/daemon.json", "0644"),
+    "kubelet_dropin": ("/etc/systemd/system/kubelet.service.d/20-edgeops-node-ip.conf", "0644"),
+    "init_config": ("/etc/kubernetes/kubeadm-init.yaml", "0600"),
+}
+
+
+def _version_tag(version: Any) -> str:
+    text = str(version)
+    return "v" + (text[1:] if text.startswith("v") else text)
+
+
+def _containerd_config(version: Any, managed: str) -> str:
+    driver = cgroup_driver(version)
+    why = "kubeadm default since 1.22" if driver == "systemd" else "kubeadm default before 1.22"
+    return (
+        f"# {managed}\n"
+        f"# containerd for Kubernetes {_version_tag(version)}: the kubelet's cgroup driver is\n"
+        f"# {driver} ({why}).\n"
+        "version = 2\n"
+        "\n"
+        "[plugins]\n"
+        '  [plugins."io.containerd.grpc.v1.cri"]\n'
+        '    [plugins."io.containerd.grpc.v1.cri".cni]\n'
+        '      bin_dir = "/usr/lib/cni"\n'
+        '      conf_dir = "/etc/cni/net.d"\n'
+        '    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]\n'
+        '      runtime_type = "io.containerd.runc.v2"\n'
+        '      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\n'
+        f"        SystemdCgroup = {'true' if driver == 'systemd' else 'false'}\n"
+        '  [plugins."io.containerd.internal.v1.opt"]\n'
+        '    path = "/var/lib/containerd/opt"\n'
+    )
+
+
+def _docker_daemon(version: Any) -> str:
+    return (
+        "{\n"
+        f'  "exec-opts": ["native.cgroupdriver={cgroup_driver(version)}"],\n'
+        '  "log-driver": "json-file",\n'
+        '  "log-opts": {"max-size": "100m"}\n'
+        "}\n"
+    )
+
+
+def _kubelet_dropin(version: Any, flags: dict[str, str], managed: str) -> str:
+    joined = " ".join(f"--{k}={v}" for k, v in flags.items())
+    return (
+        f"# {managed}\n"
+        f"# kubeadm {_version_tag(version)} configuration cannot carry kubelet flags (no nodeRegistration\n"
+        "# before 1.11): the node IP and extra flags reach the kubelet through its unit.\n"
+        "[Service]\n"
+        f'Environment="KUBELET_EXTRA_ARGS={joined}"\n'
+    )
+
+
+def node_files(
+    version: Any,
+    *,
+    runtime: str,
+    configure_containerd: bool,
+    modules: list[str],
+    kubelet_flags: dict[str, str],
+    init_content: str | None,
+    managed: str,
+) -> dict[str, dict[str, str]]:
+    """The files of a node, by purpose (:data:`NODE_FILES`): ``{path, content, mode}``, only those it needs.
+
+    ``runtime`` is :func:`container_runtime`'s answer; containerd's configuration is written only
+    when the role configures containerd, Docker's daemon.json only with Docker; the kubelet drop-in
+    only where kubeadm's documents cannot carry the kubelet flags (``kubelet_flags`` of
+    :func:`render`); the init configuration only on the first control plane (``init_content``,
+    the documents as YAML, rendered by the caller).
+    """
+    contents = {
+        "modules_load": "# Managed by edgeops.gitops.kubeadm: container runtime and kube-proxy need these.\n"
+        + "".join(f"{name}\n" for name in modules),
+        "containerd": _containerd_config(version, managed)
+        if runtime == "containerd" and configure_containerd
+        else None,
+        "docker_daemon": _docker_daemon(version) if runtime == "docker" else None,
+        "kubelet_dropin": _kubelet_dropin(version, kubelet_flags, managed) if kubelet_flags else None,
+        "init_config": init_content,
+    }
+    return {
+        purpose: {"path": NODE_FILES[purpose][0], "content": content, "mode": NODE_FILES[purpose][1]}
+        for purpose, content in contents.items()
+        if content is not None
+    }
+
+
 DEFAULTS: dict[str, Any] = {
     "bind_port": 6443,
     "pod_subnet": "10.244.0.0/16",
