@@ -50,6 +50,28 @@ class SysctlError(Exception):
     """Bad input or a failed kernel operation; the message is for the user."""
 
 
+def reserve_ports(settings: Mapping[str, Any], ports: str) -> dict[str, Any]:
+    """``settings`` with ``ports`` (``LOW-HIGH``) added to ip_local_reserved_ports when needed.
+
+    Needed when the ephemeral port range of ``settings`` (ip_local_port_range) overlaps ``ports``:
+    the kernel would otherwise hand out ports in it (Kubernetes NodePorts) as source ports. The
+    reservation is added to the reserved ports ``settings`` already has; ``ports`` empty, a profile
+    without a port range, or no overlap: ``settings`` unchanged.
+    """
+    result = dict(settings)
+    if not ports:
+        return result
+    if not re.match(r"^\d+-\d+$", str(ports)):
+        raise SysctlError(f"reserve_ports: {ports!r} is not a port range LOW-HIGH (e.g. 30000-32767)")
+    raw = settings.get(PORT_RANGE, "")
+    port_range = (raw if isinstance(raw, str) else " ".join(str(v) for v in raw)).split()
+    low, high = (int(v) for v in str(ports).split("-"))
+    if len(port_range) != 2 or not (int(port_range[0]) <= high and low <= int(port_range[1])):
+        return result
+    result[RESERVED_PORTS] = ",".join(v for v in (str(settings.get(RESERVED_PORTS, "")), str(ports)) if v)
+    return result
+
+
 def normalise(value: object) -> str:
     """Collapse whitespace the way the comparison needs it (the kernel prints tabs)."""
     return " ".join(str(value).split())

@@ -49,6 +49,15 @@ options:
         C(1)/C(0)).
     type: dict
     required: true
+  reserve_ports:
+    description:
+      - A port range C(LOW-HIGH) (Kubernetes NodePorts, C(30000-32767)) to add to
+        C(net.ipv4.ip_local_reserved_ports) when the profile's C(net.ipv4.ip_local_port_range)
+        overlaps it, so that the kernel never hands those ports out as source ports. Added to the
+        reserved ports the profile already has; nothing is added when the ranges do not overlap.
+      - Empty - nothing reserved.
+    type: str
+    default: ""
   path:
     description: The file the module owns whole.
     type: path
@@ -224,8 +233,8 @@ def run(module: AnsibleModule) -> dict[str, Any]:
     proc_root, path = params["proc_root"], params["path"]
     check_path(path)
     before = read_file(module, path)
-    desired, report = _sysctl.compare(proc_root, params["settings"], before, params["apply"],
-                                      params["keep_higher"])
+    settings = _sysctl.reserve_ports(params["settings"], params["reserve_ports"])
+    desired, report = _sysctl.compare(proc_root, settings, before, params["apply"], params["keep_higher"])
     changes = _sysctl.changes(report, params["apply"])
     after = _sysctl.render(desired)
     file_changed = before != after
@@ -259,6 +268,7 @@ def main() -> None:
             path=dict(type="path", default="/etc/sysctl.d/99-k8s-network.conf"),
             apply=dict(type="bool", default=True),
             keep_higher=dict(type="list", elements="str", default=[]),
+            reserve_ports=dict(type="str", default=""),
             proc_root=dict(type="path", default=_sysctl.PROC_SYS),
             settings_check=SETTINGS_CHECK_OPTION,
         ),

@@ -235,3 +235,38 @@ def test_changes_list_a_key_removed_from_the_file():
 def test_a_host_without_procfs_is_named_before_any_key(tmp_path):
     with pytest.raises(_sysctl.SysctlError, match=r"/net/core is missing on this host: mount procfs"):
         _sysctl.validate(str(tmp_path / "proc" / "sys"), {"net.core.somaxconn": 4096})
+
+
+# --- reserve_ports: the NodePort reservation (once Jinja in the role, now the module's rule) ---
+
+NODEPORTS = "30000-32767"
+
+
+@pytest.mark.parametrize(("port_range", "expected"), [
+    ("1024 65000", NODEPORTS),          # overlaps: reserved
+    ([1024, 65000], NODEPORTS),         # a list as the role accepts it
+    ("32767 60999", NODEPORTS),         # touches the last NodePort
+    ("32768 60999", None),              # Linux's default range: no overlap, nothing added
+    ("1024 29999", None),
+])
+def test_reserve_ports_only_when_the_ephemeral_range_overlaps(port_range, expected):
+    got = _sysctl.reserve_ports({_sysctl.PORT_RANGE: port_range}, NODEPORTS)
+    assert got.get(_sysctl.RESERVED_PORTS) == expected
+    assert got[_sysctl.PORT_RANGE] == port_range
+
+
+def test_reserve_ports_adds_to_what_the_profile_reserves_and_leaves_the_input_alone():
+    settings = {_sysctl.PORT_RANGE: "1024 65000", _sysctl.RESERVED_PORTS: "8080"}
+    got = _sysctl.reserve_ports(settings, NODEPORTS)
+    assert got[_sysctl.RESERVED_PORTS] == "8080,30000-32767"
+    assert settings[_sysctl.RESERVED_PORTS] == "8080"
+
+
+def test_reserve_ports_nothing_without_a_range_or_ports():
+    assert _sysctl.reserve_ports({"net.core.somaxconn": 4096}, NODEPORTS) == {"net.core.somaxconn": 4096}
+    assert _sysctl.reserve_ports({_sysctl.PORT_RANGE: "1024 65000"}, "") == {_sysctl.PORT_RANGE: "1024 65000"}
+
+
+def test_reserve_ports_refuses_a_range_that_is_not_one():
+    with pytest.raises(_sysctl.SysctlError, match="reserve_ports: '30000' is not a port range"):
+        _sysctl.reserve_ports({_sysctl.PORT_RANGE: "1024 65000"}, "30000")
