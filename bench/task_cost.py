@@ -60,7 +60,10 @@ TASKS = {
     "set_fact": ("false", '    - ansible.builtin.set_fact: {bench: "{{ inventory_hostname | upper }}"}\n'),
     "debug-loop": ("false", '    - ansible.builtin.debug: {msg: "{{ item }}"}\n      loop: []\n'),
     "module": ("false", "    - ansible.builtin.stat: {path: /etc/hostname}\n"),
-    "skipped": ("false", "    - ansible.builtin.stat: {path: /etc/hostname}\n      when: inventory_hostname == ''\n"),
+    "skipped": (
+        "false",
+        "    - ansible.builtin.stat: {path: /etc/hostname}\n      when: inventory_hostname == \"\"\n",
+    ),
     "meta-skip": ("false", "    - ansible.builtin.meta: end_host\n      when: inventory_hostname == ''\n"),
     "validate": ("false", "    - ansible.builtin.validate_argument_spec: {argument_spec: \"{{ spec }}\"}\n"),
 }
