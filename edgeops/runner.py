@@ -208,6 +208,7 @@ def run_playbook(
         on_event(event)
         return False  # never write events (and their results) to disk
 
+    facts = fact_cache_env(config)
     try:
         runner = ansible_runner.run(
             private_data_dir=str(private),
@@ -225,12 +226,18 @@ def run_playbook(
             cancel_callback=_GracefulCancel(cancel),
             quiet=True,
             suppress_env_files=True,
+            # ansible-runner sets ANSIBLE_CACHE_PLUGIN(_CONNECTION) itself, over what envvars says, to a
+            # jsonfile cache in this run's own artifacts (fresh every run, so a drift check would never
+            # find the facts apply gathered): give it this inventory's cache directory (an absolute path
+            # is taken as is); with no cache of ours, a user's own cache plugin is left alone.
+            fact_cache=facts.get("ANSIBLE_CACHE_PLUGIN_CONNECTION"),
+            fact_cache_type="jsonfile" if facts or not os.environ.get("ANSIBLE_CACHE_PLUGIN") else "",
             # edgeops writes this run's audit record itself (also when interrupted):
             # the drift callback must not append a second one.
             envvars={
                 **report_env(config),
                 **strategy_env(config.strategy),
-                **fact_cache_env(config),
+                **facts,
                 "EDGEOPS_DRIFT_AUDIT": "false",
             },
         )

@@ -80,3 +80,36 @@ def test_a_drift_run_after_apply_gathers_no_facts(tmp_path: Path) -> None:
     drift = run(check=True)
     assert "TASK [Gathering Facts]" not in drift
     assert "ADDRESSES=True" in drift
+
+
+def test_through_ansible_runner_drift_reuses_the_facts_apply_gathered(tmp_path: Path) -> None:
+    """As ``edgeops`` runs it (ansible-runner, which sets a fact cache of its own per run unless told
+    where ours is): apply gathers, the drift check after it does not, and still has the facts."""
+    from edgeops.runner import run_playbook
+
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(f"all:\n  hosts:\n    cached:\n      ansible_connection: local\n"
+                         f"      ansible_python_interpreter: {sys.executable}\n")
+    play = tmp_path / "play.yml"
+    play.write_text(
+        "- hosts: all\n  gather_facts: true\n  gather_subset: ['!all', '!min', network]\n  tasks:\n"
+        "    - ansible.builtin.assert:\n        that: ansible_facts.all_ipv4_addresses is defined\n"
+    )
+
+    def run(check: bool) -> list[str]:
+        tasks: list[str] = []
+
+        def on_event(event: dict) -> None:
+            if event.get("event") == "runner_on_ok":
+                tasks.append(event["event_data"]["task"])
+
+        config = RunConfig(playbook=str(play), inventory=(inventory,), check=check, project_dir=tmp_path,
+                           artifacts_dir=tmp_path / "artifacts")
+        result = run_playbook(config, on_event)
+        assert result.rc == 0
+        return tasks
+
+    assert run(check=False)[0] == "Gathering Facts"
+    assert run(check=True) == ["ansible.builtin.assert"]
+    cache = Path(fact_cache_env(RunConfig(inventory=(inventory,), check=True))["ANSIBLE_CACHE_PLUGIN_CONNECTION"])
+    assert [p.name for p in cache.iterdir()] == ["s1_cached"]  # jsonfile's name for host "cached"
