@@ -188,6 +188,28 @@ def fact_cache_env(config: RunConfig) -> dict[str, str]:
     }
 
 
+def host_key_checking_env(project_dir: Path) -> dict[str, str]:
+    """``ANSIBLE_HOST_KEY_CHECKING`` as Ansible's own configuration says (default: checked).
+
+    ansible-runner sets it to ``False`` for every run whose environment does not name it, which
+    turns off what ``host_key_checking`` in ansible.cfg says: Ansible then passes
+    ``-o StrictHostKeyChecking=no`` ahead of an inventory's ``=yes``, and ssh keeps the first value,
+    so a swapped host key would be accepted. The value is read the way ansible-playbook will read it
+    (``ANSIBLE_CONFIG``, or ansible.cfg in the project directory, ~/.ansible.cfg, /etc/ansible).
+    """
+    if "ANSIBLE_HOST_KEY_CHECKING" in os.environ:
+        return {}
+    here = Path.cwd()
+    try:
+        os.chdir(project_dir)
+        from ansible.config.manager import ConfigManager
+
+        checking = ConfigManager().get_config_value("HOST_KEY_CHECKING")
+    finally:
+        os.chdir(here)
+    return {"ANSIBLE_HOST_KEY_CHECKING": str(bool(checking))}
+
+
 def run_playbook(
     config: RunConfig,
     on_event: EventHandler,
@@ -238,6 +260,7 @@ def run_playbook(
                 **report_env(config),
                 **strategy_env(config.strategy),
                 **facts,
+                **host_key_checking_env(config.project_dir),
                 "EDGEOPS_DRIFT_AUDIT": "false",
             },
         )

@@ -111,5 +111,38 @@ def test_through_ansible_runner_drift_reuses_the_facts_apply_gathered(tmp_path: 
 
     assert run(check=False)[0] == "Gathering Facts"
     assert run(check=True) == ["ansible.builtin.assert"]
-    cache = Path(fact_cache_env(RunConfig(inventory=(inventory,), check=True))["ANSIBLE_CACHE_PLUGIN_CONNECTION"])
+    env = fact_cache_env(RunConfig(inventory=(inventory,), check=True))
+    cache = Path(env["ANSIBLE_CACHE_PLUGIN_CONNECTION"])
     assert [p.name for p in cache.iterdir()] == ["s1_cached"]  # jsonfile's name for host "cached"
+
+
+@pytest.mark.parametrize(("cfg", "expected"), [
+    ("", "True"), ("[defaults]\nhost_key_checking = false\n", "False"),
+])
+def test_through_ansible_runner_host_keys_are_checked_as_ansible_cfg_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cfg: str, expected: str
+) -> None:
+    """ansible-runner turns host key checking off unless the environment names it; edgeops runs
+    keep what Ansible's configuration says (checked by default)."""
+    from edgeops.runner import run_playbook
+
+    for name in ("ANSIBLE_HOST_KEY_CHECKING", "ANSIBLE_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    if cfg:
+        (tmp_path / "ansible.cfg").write_text(cfg)
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(f"all:\n  hosts:\n    here:\n      ansible_connection: local\n"
+                         f"      ansible_python_interpreter: {sys.executable}\n")
+    play = tmp_path / "play.yml"
+    play.write_text("- hosts: all\n  gather_facts: false\n  tasks:\n    - ansible.builtin.debug:\n"
+                    "        msg: \"CHECKING={{ lookup('ansible.builtin.config', 'HOST_KEY_CHECKING') }}\"\n")
+    seen: list[str] = []
+
+    def on_event(event: dict) -> None:
+        if event.get("event") == "runner_on_ok":
+            seen.append(str(event["event_data"]["res"].get("msg")))
+
+    config = RunConfig(playbook=str(play), inventory=(inventory,), project_dir=tmp_path,
+                       artifacts_dir=tmp_path / "artifacts")
+    assert run_playbook(config, on_event).rc == 0
+    assert seen == [f"CHECKING={expected}"]
