@@ -142,3 +142,24 @@ def test_callback_appends_the_audit_record_and_edgeops_writes_exactly_one(tmp_pa
     assert cli.returncode == 2, cli.stderr
     records = _records(log)
     assert [r["run"]["runner"] for r in records] == ["ansible-playbook", "edgeops"]
+
+
+def test_the_collections_filters_are_loaded_before_workers_fork() -> None:
+    """The callback runs in the process every task's worker forks from: once it has started, the
+    collection's filter plugins are imported there, so no worker imports them again."""
+    code = """
+import sys
+from ansible.plugins.loader import init_plugin_loader
+init_plugin_loader()
+from ansible_collections.edgeops.gitops.plugins.callback import drift
+prefix = "ansible_collections.edgeops.gitops.plugins.filter."
+before = sorted(m for m in sys.modules if m.startswith(prefix))
+drift._preload_filters()
+after = sorted(m[len(prefix):] for m in sys.modules if m.startswith(prefix))
+print(before, after)
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    before, after = proc.stdout.strip().split("] [")
+    assert before == "["
+    shipped = sorted(p.stem for p in (ROOT / "plugins" / "filter").glob("*.py") if not p.stem.startswith("_"))
+    assert after.rstrip("]").replace("'", "").split(", ") == shipped
