@@ -55,18 +55,24 @@ def test_the_users_own_cache_settings_win(monkeypatch: pytest.MonkeyPatch, name:
     assert fact_cache_env(RunConfig(inventory=(Path("x"),), check=True)) == {}
 
 
+def _local(tmp_path: Path, host: str, play_text: str) -> tuple[Path, Path]:
+    """An inventory of one local host and a playbook; returns (inventory, playbook)."""
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(f"all:\n  hosts:\n    {host}:\n      ansible_connection: local\n"
+                         f"      ansible_python_interpreter: {sys.executable}\n")
+    play = tmp_path / "play.yml"
+    play.write_text(play_text)
+    return inventory, play
+
+
+GATHERING = "- hosts: all\n  gather_facts: true\n  gather_subset: ['!all', '!min', network]\n  tasks:\n"
+
+
 def test_a_drift_run_after_apply_gathers_no_facts(tmp_path: Path) -> None:
     """Real ansible-playbook: a play with ``gather_facts: true`` (as the collection's plays) gathers
     in the apply environment and not in the drift one, and still has the facts."""
-    inventory = tmp_path / "hosts.yml"
-    inventory.write_text(f"all:\n  hosts:\n    cached:\n      ansible_connection: local\n"
-                         f"      ansible_python_interpreter: {sys.executable}\n")
-    play = tmp_path / "play.yml"
-    play.write_text(
-        "- hosts: all\n  gather_facts: true\n  gather_subset: ['!all', '!min', network]\n  tasks:\n"
-        "    - ansible.builtin.debug:\n"
-        "        msg: \"ADDRESSES={{ ansible_facts.all_ipv4_addresses is defined }}\"\n"
-    )
+    inventory, play = _local(tmp_path, "cached", GATHERING + "    - ansible.builtin.debug:\n"
+                             "        msg: \"ADDRESSES={{ ansible_facts.all_ipv4_addresses is defined }}\"\n")
 
     def run(check: bool) -> str:
         env = {**os.environ, **fact_cache_env(RunConfig(inventory=(inventory,), check=check))}
@@ -87,14 +93,8 @@ def test_through_ansible_runner_drift_reuses_the_facts_apply_gathered(tmp_path: 
     where ours is): apply gathers, the drift check after it does not, and still has the facts."""
     from edgeops.runner import run_playbook
 
-    inventory = tmp_path / "hosts.yml"
-    inventory.write_text(f"all:\n  hosts:\n    cached:\n      ansible_connection: local\n"
-                         f"      ansible_python_interpreter: {sys.executable}\n")
-    play = tmp_path / "play.yml"
-    play.write_text(
-        "- hosts: all\n  gather_facts: true\n  gather_subset: ['!all', '!min', network]\n  tasks:\n"
-        "    - ansible.builtin.assert:\n        that: ansible_facts.all_ipv4_addresses is defined\n"
-    )
+    inventory, play = _local(tmp_path, "cached", GATHERING + "    - ansible.builtin.assert:\n"
+                             "        that: ansible_facts.all_ipv4_addresses is defined\n")
 
     def run(check: bool) -> list[str]:
         tasks: list[str] = []
@@ -130,12 +130,9 @@ def test_through_ansible_runner_host_keys_are_checked_as_ansible_cfg_says(
         monkeypatch.delenv(name, raising=False)
     if cfg:
         (tmp_path / "ansible.cfg").write_text(cfg)
-    inventory = tmp_path / "hosts.yml"
-    inventory.write_text(f"all:\n  hosts:\n    here:\n      ansible_connection: local\n"
-                         f"      ansible_python_interpreter: {sys.executable}\n")
-    play = tmp_path / "play.yml"
-    play.write_text("- hosts: all\n  gather_facts: false\n  tasks:\n    - ansible.builtin.debug:\n"
-                    "        msg: \"CHECKING={{ lookup('ansible.builtin.config', 'HOST_KEY_CHECKING') }}\"\n")
+    inventory, play = _local(tmp_path, "here", "- hosts: all\n  gather_facts: false\n  tasks:\n"
+                             "    - ansible.builtin.debug:\n        msg: \"CHECKING={{ lookup("
+                             "'ansible.builtin.config', 'HOST_KEY_CHECKING') }}\"\n")
     seen: list[str] = []
 
     def on_event(event: dict) -> None:
